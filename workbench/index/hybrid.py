@@ -1,0 +1,89 @@
+"""Provides language-aware fusion of ranked lists from dense and lexical retrievers.
+
+A retriever only votes on a (query, passage) pair it can judge: a multilingual model on every
+pair, an English-only model on English-English pairs, BM25 on pairs in one language. Each
+passage's fused score is the weighted mean of reciprocal-rank scores over the retrievers that
+can judge it, so a French near miss gets no extra votes just because more retrievers read
+French-French pairs than French-English ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from workbench.models import Hit
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Source:
+    """One retriever's place in the fusion.
+
+    `languages`: None when the retriever compares texts across languages; otherwise the
+    languages whose same-language pairs it can judge (an empty set meaning any language).
+    """
+
+    name: str
+    weight: float = 1.0
+    languages: frozenset[str] | None = frozenset()
+
+
+def can_judge(source: Source, query_lang: str, passage_lang: str) -> bool:
+    """Whether `source` gives meaningful scores for a pair in these two languages."""
+    if source.languages is None or not query_lang or not passage_lang:
+        return True
+    if query_lang != passage_lang:
+        return False
+    return not source.languages or query_lang in source.languages
+
+
+def fuse(
+    ranked: Mapping[str, Sequence[tuple[int, float]]],
+    sources: Sequence[Source],
+    query_lang: str,
+    passage_langs: Mapping[int, str],
+    k: int,
+    mode: str = "lang",
+    rrf_k: int = RRF_K,
+) -> list[Hit]:
+    """Fuse each source's ranked (passage id, raw score) list into the top `k` hits.
+
+    mode "lang": weighted mean over the sources that can judge each pair (see module doc);
+    mode "rrf": plain weighted reciprocal-rank sum over every source (the usual baseline).
+    Scores are scaled so that 1.0 means "ranked first by every source that voted".
+    """
+    by_name = {source.name: source for source in sources}
+    candidates: dict[int, dict[str, float]] = {}
+    for name, hits in ranked.items():
+        source = by_name[name]
+        rank = 0
+        for passage_id, raw in hits:
+            if mode == "lang" and not can_judge(
+                source, query_lang, passage_langs.get(passage_id, "")
+            ):
+                continue
+            rank += 1
+            signals = candidates.setdefault(passage_id, {})
+            signals[name] = round(float(raw), 6)
+            signals[f"{name}_rank"] = rank
+    total_weight = sum(s.weight for s in sources) or 1.0
+    hits: list[Hit] = []
+    for passage_id, signals in candidates.items():
+        passage_lang = passage_langs.get(passage_id, "")
+        voters = sources
+        if mode == "lang":
+            voters = [s for s in sources if can_judge(s, query_lang, passage_lang)] or list(
+                sources
+            )
+        weight = sum(s.weight for s in voters) if mode == "lang" else total_weight
+        total = 0.0
+        for source in voters:
+            rank = signals.get(f"{source.name}_rank")
+            if rank is not None:
+                total += source.weight / (rrf_k + rank)
+        score = total * (rrf_k + 1) / weight
+        hits.append(Hit(passage_id=passage_id, score=round(score, 6), signals=signals))
+    hits.sort(key=lambda hit: (-hit.score, hit.passage_id))
+    return hits[:k]

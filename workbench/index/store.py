@@ -1,0 +1,125 @@
+"""Provides the index folder of a workspace: builds it from the database, loads it, keeps it fresh."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import WorkspaceError
+from workbench.index import dense
+from workbench.index.lexical import LexicalIndex
+from workbench.workspace import Workspace
+
+FORMAT = 1
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+@dataclass
+class IndexSet:
+    """The loaded indexes of a workspace and what retrieval needs to know about passages."""
+
+    dense: dict[str, Any]
+    lexical: LexicalIndex
+    langs: dict[int, str]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+def rebuild(
+    workspace: Workspace, models: list[dict[str, Any]], threshold: int = dense.APPROX_THRESHOLD
+) -> dict[str, Any]:
+    """Build every index from the database's passages and vectors, then write the manifest.
+
+    Each file is written beside its final name and renamed into place; the manifest goes last
+    and names the database generation it reflects, so a kill at any point is detected later.
+    """
+    generation = workspace.generation
+    index_dir = workspace.index_dir
+    index_dir.mkdir(parents=True, exist_ok=True)
+    ids_texts = list(workspace.iter_passage_texts())
+    ids = np.array([row[0] for row in ids_texts], dtype=np.int64)
+    entries = []
+    for model in models:
+        vec_ids, matrix = workspace.load_vectors(model["name"], model["dim"])
+        if len(vec_ids) != len(ids) or not np.array_equal(vec_ids, ids):
+            raise WorkspaceError(
+                f"the database has {len(vec_ids)} {model['name']} vectors for {len(ids)} "
+                "passages; run 'workbench ingest' again to embed the missing ones"
+            )
+        index_type = dense.choose_index_type(len(ids), threshold)
+        index = dense.build_index(ids, matrix, index_type)
+        filename = f"dense-{_slug(model['name'])}.faiss"
+        tmp = index_dir / f".{filename}.tmp"
+        dense.save_index(index, tmp)
+        tmp.replace(index_dir / filename)
+        entries.append({**model, "index_type": index_type, "file": filename})
+    lexical = LexicalIndex.build(ids, [row[1] for row in ids_texts])
+    tmp_dir = index_dir / ".bm25.tmp"
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    lexical.save(tmp_dir)
+    old_dir = index_dir / ".bm25.old"
+    shutil.rmtree(old_dir, ignore_errors=True)
+    if (index_dir / "bm25").exists():
+        (index_dir / "bm25").rename(old_dir)
+    tmp_dir.rename(index_dir / "bm25")
+    shutil.rmtree(old_dir, ignore_errors=True)
+    manifest = {
+        "format": FORMAT,
+        "models": entries,
+        "lexical": {"type": "bm25s", "folder": "bm25", "tokenizer": "fold-fr-en-stop"},
+        "passages": len(ids),
+        "documents": workspace.count("documents"),
+        "generation": generation,
+        "approx_threshold": threshold,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    workspace.write_manifest(manifest)
+    return manifest
+
+
+def is_fresh(workspace: Workspace, manifest: dict[str, Any] | None) -> bool:
+    if not manifest or manifest.get("format") != FORMAT:
+        return False
+    if manifest.get("generation") != workspace.generation:
+        return False
+    files = [workspace.index_dir / m["file"] for m in manifest.get("models", [])]
+    files.append(workspace.index_dir / "bm25" / "ids.npy")
+    return all(path.exists() for path in files)
+
+
+def load(workspace: Workspace, models: list[dict[str, Any]]) -> IndexSet:
+    """Load the indexes, first rebuilding them from the database when they are stale or missing."""
+    if workspace.count("passages") == 0:
+        raise WorkspaceError(
+            f"the workspace {workspace.root} has no evidence yet; "
+            "run 'workbench ingest evidence/' first"
+        )
+    manifest = workspace.read_manifest()
+    if not is_fresh(workspace, manifest):
+        print(
+            "index: out of date with the database (new evidence or an interrupted run); "
+            "rebuilding from stored vectors",
+            file=sys.stderr,
+        )
+        threshold = (manifest or {}).get("approx_threshold", dense.APPROX_THRESHOLD)
+        manifest = rebuild(workspace, models, threshold)
+    assert manifest is not None
+    dense_indexes = {
+        entry["name"]: dense.load_index(workspace.index_dir / entry["file"])
+        for entry in manifest["models"]
+    }
+    lexical = LexicalIndex.load(workspace.index_dir / "bm25")
+    ids, langs = workspace.passage_ids_and_langs()
+    return IndexSet(
+        dense=dense_indexes,
+        lexical=lexical,
+        langs=dict(zip(ids.tolist(), langs, strict=True)),
+        manifest=manifest,
+    )

@@ -1,0 +1,536 @@
+"""Provides the workspace: a SQLite database (WAL) and an index folder; the only module with SQL.
+
+Writes are transactions: a killed process leaves the last committed state. The database is
+the source of truth (texts and vectors); the index folder is derived from it and is rebuilt
+whenever its manifest's generation does not match the database's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import WorkspaceError
+
+DB_NAME = "workbench.db"
+INDEX_DIR = "index"
+MANIFEST = "manifest.json"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY,
+    doc_key TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL DEFAULT '',
+    url TEXT NOT NULL DEFAULT '',
+    publisher TEXT NOT NULL DEFAULT '',
+    published TEXT NOT NULL DEFAULT '',
+    lang TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    source_offset INTEGER NOT NULL DEFAULT 0,
+    content_hash TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}',
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    lang TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS passages_document ON passages(document_id);
+CREATE TABLE IF NOT EXISTS vectors (
+    passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
+    model TEXT NOT NULL,
+    vec BLOB NOT NULL,
+    PRIMARY KEY (passage_id, model)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    content_hash TEXT NOT NULL UNIQUE,
+    lang TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '',
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS claims (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    text TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    lang TEXT NOT NULL DEFAULT '',
+    score REAL NOT NULL DEFAULT 0,
+    reasons TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    UNIQUE (article_id, start, end, text)
+);
+CREATE TABLE IF NOT EXISTS matches (
+    claim_id INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,
+    rank INTEGER NOT NULL,
+    passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
+    score REAL NOT NULL,
+    signals TEXT NOT NULL DEFAULT '{}',
+    matched_at TEXT NOT NULL,
+    PRIMARY KEY (claim_id, rank)
+);
+CREATE TABLE IF NOT EXISTS verdicts (
+    claim_id INTEGER PRIMARY KEY REFERENCES claims(id),
+    verdict TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    reviewer TEXT NOT NULL DEFAULT '',
+    cited TEXT NOT NULL DEFAULT '[]',
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY,
+    claim_id INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    reviewer TEXT NOT NULL DEFAULT '',
+    action TEXT NOT NULL,
+    old TEXT,
+    new TEXT,
+    note TEXT NOT NULL DEFAULT ''
+);
+"""
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def default_workspace_path() -> Path:
+    """The workspace used when none is named: $WORKBENCH_HOME, else ./.workbench."""
+    return Path(os.environ.get("WORKBENCH_HOME") or ".workbench")
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    """A passage with the metadata of its document, as retrieval and output need it."""
+
+    id: int
+    text: str
+    lang: str
+    start: int
+    end: int
+    doc_key: str
+    title: str
+    url: str
+    publisher: str
+    published: str
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    """A stored claim with the article it came from."""
+
+    id: int
+    text: str
+    start: int
+    end: int
+    lang: str
+    score: float
+    reasons: tuple[str, ...]
+    article: str
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON so that a reader sees the old file or the new one, never half of one."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=2, sort_keys=True)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class Workspace:
+    """An open workspace folder: `workbench.db` plus `index/`."""
+
+    def __init__(self, root: Path, conn: sqlite3.Connection) -> None:
+        self.root = root
+        self.conn = conn
+
+    # ----- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, root: Path | None = None, *, create: bool = False) -> Workspace:
+        """Open the workspace at `root`; create it when `create` is set and it does not exist."""
+        root = Path(root) if root is not None else default_workspace_path()
+        db_path = root / DB_NAME
+        if not db_path.exists():
+            if not create:
+                if root.exists() and any(root.iterdir()):
+                    raise WorkspaceError(
+                        f"{root} is not a workbench workspace (no {DB_NAME}); "
+                        "point --workspace at a workspace or an empty folder"
+                    )
+                raise WorkspaceError(
+                    f"no workspace at {root}; run 'workbench ingest evidence/' first "
+                    "(or pass --workspace DIR)"
+                )
+            if root.exists() and not root.is_dir():
+                raise WorkspaceError(f"{root} is a file, not a workspace folder")
+            root.mkdir(parents=True, exist_ok=True)
+        conn = _connect(db_path)
+        workspace = cls(root, conn)
+        workspace._migrate()
+        (root / INDEX_DIR).mkdir(exist_ok=True)
+        return workspace
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"{self.root} was written by a newer workbench (schema {version}); upgrade"
+            )
+        if version < SCHEMA_VERSION:
+            with self.transaction() as conn:
+                conn.executescript(_SCHEMA)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken immediately so concurrent writers queue, not fail."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # ----- paths and metadata --------------------------------------------------------------
+    @property
+    def index_dir(self) -> Path:
+        return self.root / INDEX_DIR
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_meta(self, conn: sqlite3.Connection, key: str, value: Any) -> None:
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value)),
+        )
+
+    @property
+    def generation(self) -> int:
+        """A counter bumped by every transaction that changes passages or vectors."""
+        return int(self.get_meta("generation", 0))
+
+    def bump_generation(self, conn: sqlite3.Connection) -> None:
+        self.set_meta(conn, "generation", self.generation + 1)
+
+    def read_manifest(self) -> dict[str, Any] | None:
+        path = self.index_dir / MANIFEST
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            # A damaged manifest only means the index must be rebuilt from the database.
+            return None
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        write_json_atomic(self.index_dir / MANIFEST, manifest)
+
+    # ----- documents and passages ----------------------------------------------------------
+    def document_hashes(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT doc_key, content_hash FROM documents"))
+
+    def add_documents(
+        self,
+        docs: Sequence[dict[str, Any]],
+        passages: Sequence[Sequence[dict[str, Any]]],
+        vectors: dict[str, np.ndarray],
+    ) -> None:
+        """Store documents, their passages and every model's vectors in one transaction.
+
+        `passages[i]` are the passages of `docs[i]`; `vectors[model]` has one row per passage
+        in the same flattened order. A document that exists under the same key is replaced.
+        """
+        now = _now()
+        with self.transaction() as conn:
+            passage_ids: list[int] = []
+            for doc, doc_passages in zip(docs, passages, strict=True):
+                conn.execute("DELETE FROM documents WHERE doc_key = ?", (doc["doc_key"],))
+                cursor = conn.execute(
+                    "INSERT INTO documents(doc_key, title, url, publisher, published, lang, "
+                    "source, source_offset, content_hash, extra, added_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        doc["doc_key"],
+                        doc.get("title", ""),
+                        doc.get("url", ""),
+                        doc.get("publisher", ""),
+                        doc.get("published", ""),
+                        doc.get("lang", ""),
+                        doc.get("source", ""),
+                        doc.get("source_offset", 0),
+                        doc["content_hash"],
+                        json.dumps(doc.get("extra", {}), ensure_ascii=False),
+                        now,
+                    ),
+                )
+                document_id = cursor.lastrowid
+                for seq, passage in enumerate(doc_passages):
+                    cursor = conn.execute(
+                        "INSERT INTO passages(document_id, seq, start, end, text, lang) "
+                        "VALUES (?,?,?,?,?,?)",
+                        (
+                            document_id,
+                            seq,
+                            passage["start"],
+                            passage["end"],
+                            passage["text"],
+                            passage.get("lang", ""),
+                        ),
+                    )
+                    passage_ids.append(int(cursor.lastrowid))
+            for model, matrix in vectors.items():
+                if len(matrix) != len(passage_ids):
+                    raise ValueError(f"{model}: {len(matrix)} vectors for {len(passage_ids)}")
+                conn.executemany(
+                    "INSERT INTO vectors(passage_id, model, vec) VALUES (?,?,?)",
+                    (
+                        (pid, model, np.asarray(row, dtype=np.float32).tobytes())
+                        for pid, row in zip(passage_ids, matrix, strict=True)
+                    ),
+                )
+            self.bump_generation(conn)
+
+    def count(self, table: str) -> int:
+        if table not in {"documents", "passages", "articles", "claims", "matches", "verdicts"}:
+            raise ValueError(table)
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    def passage_ids_and_langs(self) -> tuple[np.ndarray, list[str]]:
+        rows = self.conn.execute("SELECT id, lang FROM passages ORDER BY id").fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64), [r[1] for r in rows]
+
+    def iter_passage_texts(self) -> Iterator[tuple[int, str, str]]:
+        """(passage id, text to index, lang) in id order; the text carries the title."""
+        yield from self.conn.execute(
+            "SELECT p.id, CASE WHEN d.title != '' AND instr(p.text, d.title) = 0 "
+            "THEN d.title || char(10) || p.text ELSE p.text END, p.lang "
+            "FROM passages p JOIN documents d ON d.id = p.document_id ORDER BY p.id"
+        )
+
+    def load_vectors(self, model: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """All vectors of one model, as (passage ids, matrix) in passage id order."""
+        ids: list[int] = []
+        chunks: list[bytes] = []
+        for pid, blob in self.conn.execute(
+            "SELECT passage_id, vec FROM vectors WHERE model = ? ORDER BY passage_id", (model,)
+        ):
+            ids.append(pid)
+            chunks.append(blob)
+        matrix = np.frombuffer(b"".join(chunks), dtype=np.float32).reshape(len(ids), dim)
+        return np.array(ids, dtype=np.int64), matrix
+
+    def missing_vectors(self, model: str) -> list[int]:
+        """Passages without a vector for `model` (a model added to the configuration later)."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM passages WHERE id NOT IN "
+                "(SELECT passage_id FROM vectors WHERE model = ?) ORDER BY id",
+                (model,),
+            )
+        ]
+
+    def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
+        ids = list(dict.fromkeys(int(i) for i in ids))
+        out: dict[int, PassageRow] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                "SELECT p.id, p.text, p.lang, p.start, p.end, d.doc_key, d.title, d.url, "
+                f"d.publisher, d.published FROM passages p JOIN documents d "
+                f"ON d.id = p.document_id WHERE p.id IN ({marks})",
+                chunk,
+            ):
+                out[row[0]] = PassageRow(*row)
+        return out
+
+    # ----- articles, claims, matches -------------------------------------------------------
+    def add_article(
+        self, name: str, source: str, content_hash: str, lang: str, text: str, claims: Sequence[dict]
+    ) -> list[int]:
+        """Store an article and its claims (idempotent); return the claims' ids in order."""
+        now = _now()
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT id FROM articles WHERE content_hash = ?", (content_hash,)
+            ).fetchone()
+            if row:
+                article_id = row[0]
+            else:
+                article_id = conn.execute(
+                    "INSERT INTO articles(name, source, content_hash, lang, text, added_at) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (name, source, content_hash, lang, text, now),
+                ).lastrowid
+            ids = []
+            for claim in claims:
+                conn.execute(
+                    "INSERT INTO claims(article_id, text, start, end, lang, score, reasons, "
+                    "created_at) VALUES (?,?,?,?,?,?,?,?) "
+                    "ON CONFLICT(article_id, start, end, text) DO NOTHING",
+                    (
+                        article_id,
+                        claim["text"],
+                        claim["start"],
+                        claim["end"],
+                        claim.get("lang", ""),
+                        float(claim.get("score", 0.0)),
+                        json.dumps(list(claim.get("reasons", ())), ensure_ascii=False),
+                        now,
+                    ),
+                )
+                ids.append(
+                    conn.execute(
+                        "SELECT id FROM claims WHERE article_id = ? AND start = ? AND end = ? "
+                        "AND text = ?",
+                        (article_id, claim["start"], claim["end"], claim["text"]),
+                    ).fetchone()[0]
+                )
+        return ids
+
+    def claims(self, ids: Sequence[int] | None = None) -> list[ClaimRow]:
+        sql = (
+            "SELECT c.id, c.text, c.start, c.end, c.lang, c.score, c.reasons, a.name "
+            "FROM claims c JOIN articles a ON a.id = c.article_id"
+        )
+        params: list[Any] = []
+        if ids is not None:
+            sql += f" WHERE c.id IN ({','.join('?' * len(ids))})"
+            params = list(ids)
+        rows = self.conn.execute(sql + " ORDER BY c.id", params).fetchall()
+        return [
+            ClaimRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7])
+            for r in rows
+        ]
+
+    def save_matches(self, results: Sequence[tuple[int, Sequence[Any]]]) -> None:
+        """Replace the stored matches of each claim with its new ranked hits, in one transaction."""
+        now = _now()
+        with self.transaction() as conn:
+            for claim_id, hits in results:
+                conn.execute("DELETE FROM matches WHERE claim_id = ?", (claim_id,))
+                conn.executemany(
+                    "INSERT INTO matches(claim_id, rank, passage_id, score, signals, matched_at) "
+                    "VALUES (?,?,?,?,?,?)",
+                    [
+                        (claim_id, rank, hit.passage_id, hit.score, json.dumps(hit.signals), now)
+                        for rank, hit in enumerate(hits, start=1)
+                    ],
+                )
+
+    def export_rows(self) -> Iterator[dict[str, Any]]:
+        """Every claim with its article, stored matches, verdict and audit trail."""
+        for claim in self.claims():
+            matches = [
+                {
+                    "rank": r[0],
+                    "passage_id": r[1],
+                    "score": r[2],
+                    "signals": json.loads(r[3]),
+                    "matched_at": r[4],
+                }
+                for r in self.conn.execute(
+                    "SELECT rank, passage_id, score, signals, matched_at FROM matches "
+                    "WHERE claim_id = ? ORDER BY rank",
+                    (claim.id,),
+                )
+            ]
+            passages = self.passages(m["passage_id"] for m in matches)
+            for match in matches:
+                row = passages.get(match["passage_id"])
+                if row is not None:
+                    match.update(
+                        evidence_id=row.doc_key,
+                        title=row.title,
+                        url=row.url,
+                        publisher=row.publisher,
+                        published=row.published,
+                        lang=row.lang,
+                        text=row.text,
+                    )
+            verdict = self.conn.execute(
+                "SELECT verdict, note, reviewer, cited, updated_at FROM verdicts "
+                "WHERE claim_id = ?",
+                (claim.id,),
+            ).fetchone()
+            audit = [
+                {"at": r[0], "reviewer": r[1], "action": r[2], "old": r[3], "new": r[4], "note": r[5]}
+                for r in self.conn.execute(
+                    "SELECT at, reviewer, action, old, new, note FROM audit_log "
+                    "WHERE claim_id = ? ORDER BY id",
+                    (claim.id,),
+                )
+            ]
+            yield {
+                "claim_id": claim.id,
+                "claim": claim.text,
+                "article": claim.article,
+                "start": claim.start,
+                "end": claim.end,
+                "lang": claim.lang,
+                "score": claim.score,
+                "reasons": list(claim.reasons),
+                "matches": matches,
+                "verdict": (
+                    {
+                        "verdict": verdict[0],
+                        "note": verdict[1],
+                        "reviewer": verdict[2],
+                        "cited": json.loads(verdict[3]),
+                        "updated_at": verdict[4],
+                    }
+                    if verdict
+                    else None
+                ),
+                "audit": audit,
+            }
+
+
+def _connect(db_path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(db_path, isolation_level=None, timeout=30.0)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        # WAL + NORMAL is durable across process kills (only an OS crash can drop the
+        # last transactions), and it keeps ingest from waiting on fsync per batch.
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+    except sqlite3.DatabaseError as exc:
+        raise WorkspaceError(f"{db_path} is not a workbench database ({exc})") from exc
+    return conn
