@@ -1,4 +1,4 @@
-"""Provides the `workbench` command line: thin commands over the core, JSONL out, errors as one line."""
+"""Provides the `workbench` command line: thin commands over the core, JSONL out."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -100,7 +101,7 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _open(workspace: Path | None, create: bool = False):  # noqa: ANN202
+def _open(workspace: Path | None, create: bool = False):
     from workbench.workspace import Workspace
 
     return Workspace.open(workspace, create=create)
@@ -189,6 +190,9 @@ def match(
     fusion: Annotated[
         str, typer.Option(help="'lang' (language-aware fusion) or 'rrf' (plain RRF).")
     ] = "lang",
+    pretty: Annotated[
+        bool, typer.Option("--pretty", help="A readable summary for people instead of JSONL.")
+    ] = False,
 ) -> None:
     """Add claims to the workspace, match each to evidence, print JSONL (one claim a line)."""
     from workbench.match import (
@@ -225,8 +229,28 @@ def match(
         if not claim_ids:
             typer.echo("workbench: no check-worthy claims found", err=True)
             return
-        for record in match_claims(ws, retriever, claim_ids, top_k):
-            _emit(record)
+        results = match_claims(ws, retriever, claim_ids, top_k)
+    if pretty:
+        _print_matches(results)
+        return
+    for record in results:
+        _emit(record)
+
+
+def _print_matches(results: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console()
+    for record in results:
+        console.rule(f"[bold]claim {record['claim_id']}[/] ({record['lang']}, {record['article']})")
+        console.print(escape(record["claim"]))
+        for rank, hit in enumerate(record["matches"], start=1):
+            console.print(
+                f"  [bold]{rank}.[/] {hit['score']:.3f} [cyan]{escape(hit['evidence_id'])}[/] "
+                f"[dim]{hit['lang']} {escape(hit['published'])} {escape(hit['url'])}[/]"
+            )
+            console.print(f"     {escape(hit['text'][:220])}", highlight=False)
 
 
 @app.command()

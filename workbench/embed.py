@@ -1,4 +1,4 @@
-"""Provides the Embedder protocol and its backends: sentence-transformers, multilingual USE, hashing."""
+"""Provides the Embedder protocol and backends: sentence-transformers, multilingual USE, hashing."""
 
 from __future__ import annotations
 
@@ -80,16 +80,21 @@ class SentenceTransformerEmbedder:
         return self.model_ref
 
     @property
-    def model(self):  # noqa: ANN201 - SentenceTransformer is imported lazily
+    def model(self):
         if self._model is None:
             import os
 
             # Models come from packages or local paths: never reach for a hub at run time.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            # Progress bars for loading weights would interleave with the ingest bar.
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
             from sentence_transformers import SentenceTransformer
 
             ref = self._resolve()
+            if not Path(ref).exists():
+                ref = _cached_model_path(ref)
             try:
                 self._model = SentenceTransformer(ref, device="cpu")
             except Exception as exc:  # the library raises many types for "not found"
@@ -103,9 +108,10 @@ class SentenceTransformerEmbedder:
     @property
     def dim(self) -> int:
         if self._dim is None:
-            getter = getattr(self.model, "get_embedding_dimension", None) or getattr(
-                self.model, "get_sentence_embedding_dimension"
-            )
+            model = self.model
+            # Renamed in sentence-transformers 5; older releases only have the long name.
+            getter = getattr(model, "get_embedding_dimension", None)
+            getter = getter or model.get_sentence_embedding_dimension
             self._dim = int(getter())
         return self._dim
 
@@ -120,6 +126,23 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return _normalise(vectors)
+
+
+def _cached_model_path(ref: str) -> str:
+    """The local snapshot of a hub model name, or a clear error: nothing is downloaded."""
+    from huggingface_hub import snapshot_download
+
+    candidates = [ref] if "/" in ref else [f"sentence-transformers/{ref}", ref]
+    for candidate in candidates:
+        try:
+            return snapshot_download(candidate, local_files_only=True)
+        except Exception:  # not cached, or not a valid repo id: try the next spelling
+            continue
+    raise WorkbenchError(
+        f"cannot load sentence-transformers model {ref!r}: it is neither a local folder nor "
+        "in the local model cache, and the workbench never downloads models at run time; "
+        "pass the path of a saved model, or install a package that ships it"
+    )
 
 
 class USEEmbedder:
@@ -189,9 +212,7 @@ def load_embedder(ref: str) -> Embedder:
         return HashingEmbedder(int(dim) if dim else 256)
     if ref in ("minilm", "default-en"):
         ref = DEFAULT_ST_MODEL
-    if ref.startswith("st:"):
-        ref = ref[3:]
-    return SentenceTransformerEmbedder(ref)
+    return SentenceTransformerEmbedder(canonical_ref(ref).removeprefix("st:"))
 
 
 def canonical_ref(ref: str) -> str:
@@ -200,6 +221,10 @@ def canonical_ref(ref: str) -> str:
         return f"st:{DEFAULT_ST_MODEL}"
     if ref == "hash":
         return "hash:256"
-    if ref == USE_NAME or ref.startswith(("hash:", "st:")):
+    if ref == USE_NAME or ref.startswith("hash:"):
         return ref
+    ref = ref.removeprefix("st:")
+    # A local model is recorded by absolute path, so "./m" and "/abs/m" name the same model.
+    if Path(ref).exists():
+        ref = str(Path(ref).resolve())
     return f"st:{ref}"

@@ -1,4 +1,4 @@
-"""Provides ingest: evidence files -> documents -> passages -> vectors in the database -> indexes."""
+"""Provides ingest: evidence files -> documents -> passages -> vectors (database) -> indexes."""
 
 from __future__ import annotations
 

@@ -45,7 +45,9 @@ def parse_claim_records(lines: Iterable[str], name: str) -> list[dict[str, Any]]
         except json.JSONDecodeError as exc:
             raise InputError(f"{name}:{number}: not valid JSON ({exc.msg})") from exc
         if not isinstance(record, dict):
-            raise InputError(f"{name}:{number}: expected a JSON object, got {type(record).__name__}")
+            raise InputError(
+                f"{name}:{number}: expected a JSON object, got {type(record).__name__}"
+            )
         text = record.get("text", record.get("claim"))
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"{name}:{number}: record has no 'text' (or 'claim') string")
@@ -55,7 +57,9 @@ def parse_claim_records(lines: Iterable[str], name: str) -> list[dict[str, Any]]
     return records
 
 
-def add_claim_records(workspace: Workspace, records: Sequence[dict[str, Any]], name: str) -> list[int]:
+def add_claim_records(
+    workspace: Workspace, records: Sequence[dict[str, Any]], name: str
+) -> list[int]:
     """Store claim records, grouped by their `article` field (default: the input's name)."""
     from workbench.extract.lang import detect_language
 
@@ -80,9 +84,7 @@ def add_claim_records(workspace: Workspace, records: Sequence[dict[str, Any]], n
             )
         # Claims given directly have no article text; their article is identified by name.
         digest = hashlib.sha256(f"claims:{article}".encode()).hexdigest()
-        ids.extend(
-            workspace.add_article(article, name, digest, claims[0]["lang"], "", claims)
-        )
+        ids.extend(workspace.add_article(article, name, digest, claims[0]["lang"], "", claims))
     return ids
 
 

@@ -35,7 +35,10 @@ class Retriever:
     """Searches a workspace's indexes with its embedders and fuses the ranked lists."""
 
     def __init__(
-        self, embedders: Sequence[Embedder], indexes: store.IndexSet, fusion: FusionConfig | None = None
+        self,
+        embedders: Sequence[Embedder],
+        indexes: store.IndexSet,
+        fusion: FusionConfig | None = None,
     ) -> None:
         self.embedders = list(embedders)
         self.indexes = indexes
@@ -63,7 +66,7 @@ class Retriever:
             scores, ids = dense.search(self.indexes.dense[name], vectors, pool)
             for row in range(len(texts)):
                 ranked[row][name] = [
-                    (int(i), float(s)) for i, s in zip(ids[row], scores[row]) if i >= 0
+                    (int(i), float(s)) for i, s in zip(ids[row], scores[row], strict=True) if i >= 0
                 ]
         if LEXICAL in active:
             lexical = self.indexes.lexical

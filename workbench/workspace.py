@@ -208,7 +208,11 @@ class Workspace:
             )
         if version < SCHEMA_VERSION:
             with self.transaction() as conn:
-                conn.executescript(_SCHEMA)
+                # executescript() would commit on its own; statement by statement keeps the
+                # schema and its version number in one transaction.
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
@@ -382,7 +386,13 @@ class Workspace:
 
     # ----- articles, claims, matches -------------------------------------------------------
     def add_article(
-        self, name: str, source: str, content_hash: str, lang: str, text: str, claims: Sequence[dict]
+        self,
+        name: str,
+        source: str,
+        content_hash: str,
+        lang: str,
+        text: str,
+        claims: Sequence[dict],
     ) -> list[int]:
         """Store an article and its claims (idempotent); return the claims' ids in order."""
         now = _now()
@@ -490,7 +500,14 @@ class Workspace:
                 (claim.id,),
             ).fetchone()
             audit = [
-                {"at": r[0], "reviewer": r[1], "action": r[2], "old": r[3], "new": r[4], "note": r[5]}
+                {
+                    "at": r[0],
+                    "reviewer": r[1],
+                    "action": r[2],
+                    "old": r[3],
+                    "new": r[4],
+                    "note": r[5],
+                }
                 for r in self.conn.execute(
                     "SELECT at, reviewer, action, old, new, note FROM audit_log "
                     "WHERE claim_id = ? ORDER BY id",

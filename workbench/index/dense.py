@@ -25,7 +25,7 @@ def _ivf_params(n: int) -> tuple[int, int]:
     return nlist, nprobe
 
 
-def build_index(ids: np.ndarray, vectors: np.ndarray, index_type: str, seed: int = 0):  # noqa: ANN201
+def build_index(ids: np.ndarray, vectors: np.ndarray, index_type: str, seed: int = 0):
     """Build a FAISS inner-product index over L2-normalised `vectors` keyed by `ids`."""
     import faiss
 
@@ -52,13 +52,13 @@ def build_index(ids: np.ndarray, vectors: np.ndarray, index_type: str, seed: int
     return index
 
 
-def save_index(index, path: Path) -> None:  # noqa: ANN001
+def save_index(index, path: Path) -> None:
     import faiss
 
     faiss.write_index(index, str(path))
 
 
-def load_index(path: Path, nprobe: int | None = None):  # noqa: ANN201
+def load_index(path: Path, nprobe: int | None = None):
     import faiss
 
     index = faiss.read_index(str(path))
@@ -67,7 +67,7 @@ def load_index(path: Path, nprobe: int | None = None):  # noqa: ANN201
     return index
 
 
-def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+def search(index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (scores, ids) per query; missing slots have id -1."""
     k = max(1, min(k, index.ntotal)) if index.ntotal else 1
     if index.ntotal == 0:

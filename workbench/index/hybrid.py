@@ -56,34 +56,40 @@ def fuse(
     """
     by_name = {source.name: source for source in sources}
     candidates: dict[int, dict[str, float]] = {}
+    # Ranks among the passages a source can judge, and (as a fallback for passages that no
+    # source can judge, e.g. French claims with only an English model) ranks among all.
+    fallback: dict[int, dict[str, int]] = {}
     for name, hits in ranked.items():
         source = by_name[name]
         rank = 0
-        for passage_id, raw in hits:
+        for any_rank, (passage_id, raw) in enumerate(hits, start=1):
+            signals = candidates.setdefault(passage_id, {})
+            fallback.setdefault(passage_id, {})[name] = any_rank
             if mode == "lang" and not can_judge(
                 source, query_lang, passage_langs.get(passage_id, "")
             ):
                 continue
             rank += 1
-            signals = candidates.setdefault(passage_id, {})
             signals[name] = round(float(raw), 6)
             signals[f"{name}_rank"] = rank
     total_weight = sum(s.weight for s in sources) or 1.0
     hits: list[Hit] = []
     for passage_id, signals in candidates.items():
         passage_lang = passage_langs.get(passage_id, "")
-        voters = sources
+        voters = list(sources)
+        ranks = {s.name: signals.get(f"{s.name}_rank") for s in sources}
         if mode == "lang":
-            voters = [s for s in sources if can_judge(s, query_lang, passage_lang)] or list(
-                sources
-            )
+            voters = [s for s in sources if can_judge(s, query_lang, passage_lang)]
+            if not voters:
+                voters = list(sources)
+                ranks = fallback[passage_id]
         weight = sum(s.weight for s in voters) if mode == "lang" else total_weight
         total = 0.0
         for source in voters:
-            rank = signals.get(f"{source.name}_rank")
+            rank = ranks.get(source.name)
             if rank is not None:
                 total += source.weight / (rrf_k + rank)
-        score = total * (rrf_k + 1) / weight
+        score = total * (rrf_k + 1) / (weight or 1.0)
         hits.append(Hit(passage_id=passage_id, score=round(score, 6), signals=signals))
     hits.sort(key=lambda hit: (-hit.score, hit.passage_id))
     return hits[:k]

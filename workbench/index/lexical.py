@@ -42,7 +42,7 @@ def tokenize(text: str) -> list[str]:
 class LexicalIndex:
     """A BM25 index whose rows are passage ids, saved as explicit arrays and JSON."""
 
-    def __init__(self, retriever, ids: np.ndarray) -> None:  # noqa: ANN001
+    def __init__(self, retriever, ids: np.ndarray) -> None:
         self.retriever = retriever
         self.ids = ids
 

@@ -1,4 +1,4 @@
-"""Provides the index folder of a workspace: builds it from the database, loads it, keeps it fresh."""
+"""Provides a workspace's index folder: built from the database, loaded, kept fresh."""
 
 from __future__ import annotations
 

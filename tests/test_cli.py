@@ -1,0 +1,177 @@
+"""Tests of the command line through its real entry point: outputs, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from workbench.cli import app
+from workbench.errors import ExitCode
+
+runner = CliRunner()
+
+
+def _run(*args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def _jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def ingested(evidence_file: Path) -> Path:
+    result = _run("ingest", str(evidence_file), "--model", "hash:64")
+    assert result.exit_code == 0, result.output
+    return Path(os.environ["WORKBENCH_HOME"])
+
+
+def test_help_is_fast_and_imports_no_heavy_library() -> None:
+    code = (
+        "import sys, workbench.cli\n"
+        "heavy = [m for m in ('torch', 'faiss', 'sentence_transformers', 'bm25s', 'numpy')"
+        " if m in sys.modules]\n"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "--help"], capture_output=True, text=True, check=True
+    )
+    assert time.perf_counter() - started < 2.0  # generous for a loaded CI machine
+    for command in ("ingest", "extract", "match", "export"):
+        assert command in done.stdout
+
+
+def test_ingest_match_export_round_trip(ingested: Path, seed_article: Path) -> None:
+    result = _run("match", str(seed_article), "--top-k", "3")
+    assert result.exit_code == 0, result.output
+    records = _jsonl(result.stdout)
+    assert records and all(len(r["matches"]) == 3 for r in records)
+    text = seed_article.read_text(encoding="utf-8")
+    for record in records:
+        assert text[record["start"] : record["end"]] == record["claim"]
+        assert set(record["matches"][0]) >= {
+            "evidence_id",
+            "passage_id",
+            "score",
+            "title",
+            "url",
+            "published",
+            "lang",
+            "text",
+        }
+    assert not any(r["claim"].startswith("Dernière mise à jour") for r in records)
+    # Matching the same article again adds no duplicate claims.
+    again = _jsonl(_run("match", str(seed_article)).stdout)
+    assert [r["claim_id"] for r in again] == [r["claim_id"] for r in records]
+    exported = _jsonl(_run("export", "--format", "jsonl").stdout)
+    assert len(exported) == len(records)
+    assert exported[0]["matches"][0]["evidence_id"] == records[0]["matches"][0]["evidence_id"]
+    assert exported[0]["verdict"] is None and exported[0]["audit"] == []
+
+
+def test_match_reads_claims_from_stdin_and_jsonl(ingested: Path, tmp_path: Path) -> None:
+    claims = '{"text": "Putin and Trump met in Osaka", "lang": "en"}\n'
+    result = _run("match", "-", "-k", "2", input=claims)
+    assert result.exit_code == 0, result.output
+    (record,) = _jsonl(result.stdout)
+    assert record["matches"][0]["evidence_id"] == "en-osaka"
+    path = tmp_path / "claims.jsonl"
+    path.write_text(claims + '{"claim": "Pompeo in Sochi", "article": "a1"}\n')
+    records = _jsonl(_run("match", str(path)).stdout)
+    assert [r["article"] for r in records] == ["claims.jsonl", "a1"]
+
+
+def test_malformed_claims_name_the_line(ingested: Path, tmp_path: Path) -> None:
+    path = tmp_path / "claims.jsonl"
+    path.write_text('{"text": "ok"}\n\n{"text": }\n')
+    result = _run("match", str(path))
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "claims.jsonl:3: not valid JSON" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02\x03binary\x00" * 50, "binary"),
+        (b'{"title": "no id", "text": "x"}\n', "id"),
+        (b'{"id": "a"}\n', "text"),
+    ],
+)
+def test_bad_evidence_is_one_clear_line(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "evidence.jsonl"
+    path.write_bytes(content)
+    result = _run("ingest", str(path), "--model", "hash:64")
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
+    assert message in result.stderr.lower()
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not Path(os.environ["WORKBENCH_HOME"]).exists()  # nothing created
+
+
+def test_latin1_evidence_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes("Poutine a déclaré que la réunion était utile.\n".encode("cp1252"))
+    assert _run("ingest", str(path), "--model", "hash:64").exit_code == 0
+    exported = _run("info")
+    assert json.loads(exported.stdout)["passages"] == 1
+
+
+def test_missing_path_and_missing_workspace(tmp_path: Path, seed_article: Path) -> None:
+    result = _run("ingest", str(tmp_path / "nope.jsonl"))
+    assert result.exit_code == ExitCode.BAD_INPUT and "no such file" in result.stderr
+    result = _run("match", str(seed_article))
+    assert result.exit_code == ExitCode.WORKSPACE
+    assert "workbench ingest" in result.stderr
+
+
+def test_not_a_workspace(tmp_path: Path, seed_article: Path) -> None:
+    (tmp_path / "random.txt").write_text("hi")
+    result = _run("match", str(seed_article), "--workspace", str(tmp_path))
+    assert result.exit_code == ExitCode.WORKSPACE and "not a workbench workspace" in result.stderr
+
+
+def test_workspace_of_another_model(ingested: Path, seed_article: Path) -> None:
+    result = _run("match", str(seed_article), "--model", "hash:32")
+    assert result.exit_code == ExitCode.MODEL_MISMATCH
+    assert "built with 'hash:64'" in result.stderr and "--model hash:64" in result.stderr
+
+
+def test_extract_prints_claims_without_a_workspace(seed_article: Path) -> None:
+    result = _run("extract", str(seed_article))
+    assert result.exit_code == 0
+    records = _jsonl(result.stdout)
+    assert len(records) >= 4 and all(r["lang"] == "fr" for r in records)
+    assert not Path(os.environ["WORKBENCH_HOME"]).exists()
+
+
+def test_export_to_file_and_to_an_unwritable_place(ingested: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = _run("export", "-o", str(out))
+    assert result.exit_code == 0 and out.read_text() == ""
+    assert "no claims yet" in result.stderr
+    result = _run("export", "-o", str(tmp_path / "missing-dir" / "out.jsonl"))
+    assert result.exit_code == ExitCode.FAILURE and "cannot write" in result.stderr
+    result = _run("export", "--format", "docx")
+    assert result.exit_code != 0 and "unknown format" in result.stderr
+
+
+def test_python_dash_m_entry_point(evidence_file: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "WORKBENCH_HOME": str(tmp_path / "ws2")}
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "ingest", str(evidence_file), "--model", "hash:64"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ingest"]["passages_total"] == 6

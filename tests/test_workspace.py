@@ -1,0 +1,75 @@
+"""Tests for the workspace: opening rules, transactions, generations and the manifest."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench.errors import WorkspaceError
+from workbench.workspace import Workspace
+
+
+def _doc(key: str, text: str = "Some text.") -> dict:
+    return {"doc_key": key, "content_hash": key + "-hash", "title": key}
+
+
+def test_missing_workspace_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceError, match="run 'workbench ingest"):
+        Workspace.open(tmp_path / "nowhere")
+
+
+def test_folder_with_other_files_is_not_a_workspace(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(WorkspaceError, match="not a workbench workspace"):
+        Workspace.open(tmp_path)
+
+
+def test_corrupt_database_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "workbench.db").write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(WorkspaceError, match="not a workbench database"):
+        Workspace.open(tmp_path)
+
+
+def test_create_uses_wal_and_schema(tmp_path: Path) -> None:
+    with Workspace.open(tmp_path / "ws", create=True) as ws:
+        assert ws.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert ws.generation == 0
+        assert (tmp_path / "ws" / "index").is_dir()
+
+
+def test_add_documents_is_atomic_and_bumps_generation(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path, create=True)
+    passages = [[{"start": 0, "end": 4, "text": "abcd", "lang": "en"}]]
+    ws.add_documents([_doc("a")], passages, {"m": np.ones((1, 3), np.float32)})
+    assert ws.generation == 1 and ws.count("passages") == 1
+    # A vector count that does not match fails the whole transaction: nothing half-written.
+    with pytest.raises(ValueError):
+        ws.add_documents([_doc("b")], passages, {"m": np.ones((2, 3), np.float32)})
+    assert ws.count("documents") == 1 and ws.generation == 1
+    ids, matrix = ws.load_vectors("m", 3)
+    assert ids.tolist() == [1] and matrix.shape == (1, 3)
+
+
+def test_replacing_a_document_drops_its_old_passages_and_vectors(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path, create=True)
+    one = [[{"start": 0, "end": 1, "text": "a"}, {"start": 2, "end": 3, "text": "b"}]]
+    ws.add_documents([_doc("a")], one, {"m": np.ones((2, 2), np.float32)})
+    ws.add_documents([_doc("a")], [[{"start": 0, "end": 1, "text": "c"}]], {"m": np.ones((1, 2))})
+    assert ws.count("passages") == 1
+    assert len(ws.load_vectors("m", 2)[0]) == 1
+
+
+def test_second_connection_sees_committed_writes(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path, create=True)
+    other = sqlite3.connect(tmp_path / "workbench.db")
+    ws.add_documents([_doc("a")], [[{"start": 0, "end": 1, "text": "a"}]], {})
+    assert other.execute("SELECT COUNT(*) FROM documents").fetchone()[0] == 1
+
+
+def test_damaged_manifest_reads_as_missing(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path, create=True)
+    (ws.index_dir / "manifest.json").write_text("{half")
+    assert ws.read_manifest() is None

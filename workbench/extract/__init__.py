@@ -1,0 +1,10 @@
+"""Provides claim extraction from articles: language detection, segmentation and scoring."""
+
+from __future__ import annotations
+
+# Both modules import only the standard library at module level (py3langid loads on first
+# detection), so importing workbench.extract stays cheap and never pulls in torch or faiss.
+from workbench.extract.claims import extract_claims, score_sentence
+from workbench.extract.lang import SUPPORTED_LANGUAGES, detect_language
+
+__all__ = ["SUPPORTED_LANGUAGES", "detect_language", "extract_claims", "score_sentence"]
