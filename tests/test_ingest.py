@@ -162,5 +162,5 @@ def test_killed_ingest_resumes_and_index_agrees(tmp_path: Path) -> None:
     assert report.documents_unchanged == killed_at  # nothing committed is embedded again
     assert ws.count("passages") == 200
     indexes = store.load(ws, ws.get_meta("models"))
-    assert indexes.dense["hash:64"].ntotal == 200 == len(indexes.lexical.ids)
+    assert indexes.dense["hash:64"].ntotal == 200 == len(indexes.lexical["words"].ids)
     assert ws.read_manifest()["generation"] == ws.generation

@@ -13,22 +13,64 @@ from workbench.errors import WorkspaceError
 from workbench.index import dense, store
 from workbench.index.hybrid import Source, fuse
 from workbench.models import Hit
+from workbench.query import focus_clause
 from workbench.workspace import Workspace
 
 LEXICAL = "bm25"
+BRIDGE = "bridge"
+FOCUS = ":focus"  # suffix of a multilingual model's source that reads the claim's focus clause
+# Fusion source name -> lexical analyzer behind it.
+LEXICAL_SOURCES = {LEXICAL: "words", BRIDGE: "bridge"}
+
+
+# Roles a retriever plays in the fusion; weights can be given by role or by exact name.
+MULTILINGUAL = "@multilingual"  # a dense model that compares texts across languages
+MONOLINGUAL = "@monolingual"  # a dense model for one language (e.g. English MiniLM)
+
+Weights = tuple[tuple[str, float], ...]
 
 
 @dataclass(frozen=True)
 class FusionConfig:
-    """How ranked lists are combined: mode 'lang' (language-aware) or 'rrf', and weights."""
+    """How ranked lists are combined: mode 'lang' (language-aware) or 'rrf', and weights.
+
+    The defaults come from bench/tune_fusion.py, never from a test split: on English pairs
+    (tuned on CLEF 2020 train) the English model and BM25 decide, and the multilingual model
+    and the bridge tokens step back; on French and French-English pairs (tuned on the bundled
+    seed queries) the multilingual model reads both the claim and its focus clause, with
+    BM25 (French pairs) and the bridge tokens as tie-breakers.
+    """
 
     mode: str = "lang"
-    weights: tuple[tuple[str, float], ...] = ()
+    weights: Weights = ((MULTILINGUAL, 0.5), (BRIDGE, 1.0))
+    cross_weights: Weights = ((MULTILINGUAL, 0.5), (BRIDGE, 0.25))
+    covered_weights: Weights = ((MULTILINGUAL, 0.0), (BRIDGE, 0.0))
+    focus_weight: float = 1.0
     pool: int = 100
     use_lexical: bool = True
 
-    def weight(self, name: str) -> float:
-        return dict(self.weights).get(name, 1.0)
+    @staticmethod
+    def _lookup(table: Weights, name: str, role: str, default: float | None) -> float | None:
+        values = dict(table)
+        return values.get(name, values.get(role, default))
+
+    def weight(self, name: str, role: str = "") -> float:
+        """Weight on same-language pairs (0 switches the retriever off)."""
+        if role == FOCUS:
+            return self.focus_weight
+        return float(self._lookup(self.weights, name, role, 1.0))  # type: ignore[arg-type]
+
+    def cross_weight(self, name: str, role: str = "") -> float:
+        """Weight on cross-language pairs."""
+        if role == FOCUS:
+            return self.focus_weight
+        return float(self._lookup(self.cross_weights, name, role, 1.0))  # type: ignore[arg-type]
+
+    def covered_weight(self, name: str, role: str = "") -> float | None:
+        """Weight on same-language pairs a monolingual model also judges (None: `weight`)."""
+        if role == FOCUS:
+            return self._lookup(self.covered_weights, MULTILINGUAL, MULTILINGUAL, None)
+        return self._lookup(self.covered_weights, name, role, None)
 
 
 class Retriever:
@@ -43,21 +85,50 @@ class Retriever:
         self.embedders = list(embedders)
         self.indexes = indexes
         self.fusion = fusion or FusionConfig()
+        fusion = self.fusion
+        languages: dict[str, frozenset[str] | None] = {
+            canonical_ref(e.name): e.languages for e in self.embedders
+        }
+        roles = {
+            name: MULTILINGUAL if langs is None else MONOLINGUAL
+            for name, langs in languages.items()
+        }
+        if fusion.focus_weight > 0:
+            for name, langs in list(languages.items()):
+                if langs is None:
+                    languages[name + FOCUS], roles[name + FOCUS] = None, FOCUS
+        if fusion.use_lexical:
+            languages[LEXICAL], roles[LEXICAL] = frozenset(), LEXICAL
+            # Bridge tokens (names, places, dates, numbers) mean the same in both languages.
+            languages[BRIDGE], roles[BRIDGE] = None, BRIDGE
         self.sources = [
-            Source(canonical_ref(e.name), self.fusion.weight(canonical_ref(e.name)), e.languages)
-            for e in self.embedders
+            Source(
+                name,
+                fusion.weight(name, roles[name]),
+                langs,
+                fusion.cross_weight(name, roles[name]),
+                fusion.covered_weight(name, roles[name]),
+            )
+            for name, langs in languages.items()
+            if fusion.weight(name, roles[name]) > 0
         ]
-        if self.fusion.use_lexical:
-            self.sources.append(Source(LEXICAL, self.fusion.weight(LEXICAL), frozenset()))
-        self.sources = [s for s in self.sources if s.weight > 0]
 
     def search(self, texts: Sequence[str], langs: Sequence[str], k: int = 10) -> list[list[Hit]]:
         """Top `k` fused hits for each query text (its language in `langs`, '' if unknown)."""
-        if not texts:
-            return []
+        ranked = self.ranked_lists(texts, langs, max(self.fusion.pool, 5 * k))
+        return [
+            fuse(ranked[row], self.sources, langs[row], self.indexes.langs, k, self.fusion.mode)
+            for row in range(len(texts))
+        ]
+
+    def ranked_lists(
+        self, texts: Sequence[str], langs: Sequence[str], pool: int
+    ) -> list[dict[str, list[tuple[int, float]]]]:
+        """Each active retriever's top `pool` (passage id, raw score) list, per query."""
         active = {s.name for s in self.sources}
         ranked: list[dict[str, list[tuple[int, float]]]] = [{} for _ in texts]
-        pool = max(self.fusion.pool, 5 * k)
+        if not texts:
+            return ranked
         for embedder in self.embedders:
             name = canonical_ref(embedder.name)
             if name not in active:
@@ -65,21 +136,33 @@ class Retriever:
             vectors = embedder.encode(list(texts))
             scores, ids = dense.search(self.indexes.dense[name], vectors, pool)
             for row in range(len(texts)):
-                ranked[row][name] = [
-                    (int(i), float(s)) for i, s in zip(ids[row], scores[row], strict=True) if i >= 0
-                ]
-        if LEXICAL in active:
-            lexical = self.indexes.lexical
+                ranked[row][name] = _hits(ids[row], scores[row])
+            if name + FOCUS in active:
+                focus = {row: focus_clause(text) for row, text in enumerate(texts)}
+                rows = [row for row, clause in focus.items() if clause]
+                if rows:
+                    vectors = embedder.encode([focus[row] for row in rows])
+                    scores, ids = dense.search(self.indexes.dense[name], vectors, pool)
+                    for i, row in enumerate(rows):
+                        ranked[row][name + FOCUS] = _hits(ids[i], scores[i])
+                for row in range(len(texts)):
+                    # No focus clause: the sentence is its own focus.
+                    ranked[row].setdefault(name + FOCUS, ranked[row][name])
+        for name, analyzer in LEXICAL_SOURCES.items():
+            if name not in active:
+                continue
+            lexical = self.indexes.lexical[analyzer]
             for row, text in enumerate(texts):
-                scores = lexical.scores(text)
+                scores = lexical.scores(text, langs[row])
                 top = _top(scores, pool)
-                ranked[row][LEXICAL] = [
+                ranked[row][name] = [
                     (int(lexical.ids[i]), float(scores[i])) for i in top if scores[i] > 0
                 ]
-        return [
-            fuse(ranked[row], self.sources, langs[row], self.indexes.langs, k, self.fusion.mode)
-            for row in range(len(texts))
-        ]
+        return ranked
+
+
+def _hits(ids: np.ndarray, scores: np.ndarray) -> list[tuple[int, float]]:
+    return [(int(i), float(s)) for i, s in zip(ids, scores, strict=True) if i >= 0]
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

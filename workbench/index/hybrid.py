@@ -23,11 +23,33 @@ class Source:
 
     `languages`: None when the retriever compares texts across languages; otherwise the
     languages whose same-language pairs it can judge (an empty set meaning any language).
+    `weight` applies to same-language pairs, `cross_weight` to cross-language ones and
+    `covered_weight` to same-language pairs that a monolingual model also judges: there a
+    multilingual model, weaker than the specialist, can step back.
     """
 
     name: str
     weight: float = 1.0
     languages: frozenset[str] | None = frozenset()
+    cross_weight: float = 1.0
+    covered_weight: float | None = None
+
+    def weight_for(self, query_lang: str, passage_lang: str, covered: bool) -> float:
+        """The weight of this source's vote on one pair.
+
+        `cross_weight` on pairs of two known, different languages; `covered_weight` (when
+        set) on same-language pairs that a monolingual model of that language also judges;
+        `weight` otherwise.
+        """
+        if query_lang and passage_lang and query_lang != passage_lang:
+            return self.cross_weight
+        if covered and self.covered_weight is not None:
+            return self.covered_weight
+        return self.weight
+
+    @property
+    def monolingual(self) -> bool:
+        return bool(self.languages)
 
 
 def can_judge(source: Source, query_lang: str, passage_lang: str) -> bool:
@@ -60,7 +82,9 @@ def fuse(
     # source can judge, e.g. French claims with only an English model) ranks among all.
     fallback: dict[int, dict[str, int]] = {}
     for name, hits in ranked.items():
-        source = by_name[name]
+        source = by_name.get(name)
+        if source is None:
+            continue  # a list from a retriever this fusion leaves out
         rank = 0
         for any_rank, (passage_id, raw) in enumerate(hits, start=1):
             signals = candidates.setdefault(passage_id, {})
@@ -83,12 +107,14 @@ def fuse(
             if not voters:
                 voters = list(sources)
                 ranks = fallback[passage_id]
-        weight = sum(s.weight for s in voters) if mode == "lang" else total_weight
+        covered = any(s.monolingual and can_judge(s, query_lang, passage_lang) for s in voters)
+        weights = {s.name: s.weight_for(query_lang, passage_lang, covered) for s in voters}
+        weight = sum(weights.values()) if mode == "lang" else total_weight
         total = 0.0
         for source in voters:
             rank = ranks.get(source.name)
             if rank is not None:
-                total += source.weight / (rrf_k + rank)
+                total += weights[source.name] / (rrf_k + rank)
         score = total * (rrf_k + 1) / (weight or 1.0)
         hits.append(Hit(passage_id=passage_id, score=round(score, 6), signals=signals))
     hits.sort(key=lambda hit: (-hit.score, hit.passage_id))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,9 @@ from workbench.index import dense
 from workbench.index.lexical import LexicalIndex
 from workbench.workspace import Workspace
 
-FORMAT = 1
+FORMAT = 2
+# Lexical indexes by analyzer: words (one language) and bridge tokens (across languages).
+LEXICAL_FOLDERS = {"words": "bm25", "bridge": "bridge"}
 
 
 def _slug(name: str) -> str:
@@ -27,7 +31,7 @@ class IndexSet:
     """The loaded indexes of a workspace and what retrieval needs to know about passages."""
 
     dense: dict[str, Any]
-    lexical: LexicalIndex
+    lexical: dict[str, LexicalIndex]
     langs: dict[int, str]
     manifest: dict[str, Any] = field(default_factory=dict)
 
@@ -60,20 +64,18 @@ def rebuild(
         dense.save_index(index, tmp)
         tmp.replace(index_dir / filename)
         entries.append({**model, "index_type": index_type, "file": filename})
-    lexical = LexicalIndex.build(ids, [row[1] for row in ids_texts])
-    tmp_dir = index_dir / ".bm25.tmp"
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    lexical.save(tmp_dir)
-    old_dir = index_dir / ".bm25.old"
-    shutil.rmtree(old_dir, ignore_errors=True)
-    if (index_dir / "bm25").exists():
-        (index_dir / "bm25").rename(old_dir)
-    tmp_dir.rename(index_dir / "bm25")
-    shutil.rmtree(old_dir, ignore_errors=True)
+    texts = [row[1] for row in ids_texts]
+    langs = [row[2] for row in ids_texts]
+    for analyzer, folder in LEXICAL_FOLDERS.items():
+        lexical = LexicalIndex.build(ids, texts, langs, analyzer)
+        _replace_folder(index_dir, folder, lexical.save)
     manifest = {
         "format": FORMAT,
         "models": entries,
-        "lexical": {"type": "bm25s", "folder": "bm25", "tokenizer": "fold-fr-en-stop"},
+        "lexical": [
+            {"type": "bm25s", "analyzer": analyzer, "folder": folder}
+            for analyzer, folder in LEXICAL_FOLDERS.items()
+        ],
         "passages": len(ids),
         "documents": workspace.count("documents"),
         "generation": generation,
@@ -84,13 +86,26 @@ def rebuild(
     return manifest
 
 
+def _replace_folder(index_dir: Path, name: str, write: Callable[[Path], None]) -> None:
+    # Write aside, then swap: a kill leaves either the old folder or the new one in place
+    # (and the manifest's generation tells whether it is current).
+    tmp_dir, old_dir = index_dir / f".{name}.tmp", index_dir / f".{name}.old"
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    write(tmp_dir)
+    shutil.rmtree(old_dir, ignore_errors=True)
+    if (index_dir / name).exists():
+        (index_dir / name).rename(old_dir)
+    tmp_dir.rename(index_dir / name)
+    shutil.rmtree(old_dir, ignore_errors=True)
+
+
 def is_fresh(workspace: Workspace, manifest: dict[str, Any] | None) -> bool:
     if not manifest or manifest.get("format") != FORMAT:
         return False
     if manifest.get("generation") != workspace.generation:
         return False
     files = [workspace.index_dir / m["file"] for m in manifest.get("models", [])]
-    files.append(workspace.index_dir / "bm25" / "ids.npy")
+    files += [workspace.index_dir / f / "ids.npy" for f in LEXICAL_FOLDERS.values()]
     return all(path.exists() for path in files)
 
 
@@ -115,7 +130,10 @@ def load(workspace: Workspace, models: list[dict[str, Any]]) -> IndexSet:
         entry["name"]: dense.load_index(workspace.index_dir / entry["file"])
         for entry in manifest["models"]
     }
-    lexical = LexicalIndex.load(workspace.index_dir / "bm25")
+    lexical = {
+        analyzer: LexicalIndex.load(workspace.index_dir / folder)
+        for analyzer, folder in LEXICAL_FOLDERS.items()
+    }
     ids, langs = workspace.passage_ids_and_langs()
     return IndexSet(
         dense=dense_indexes,
