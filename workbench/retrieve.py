@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
 from workbench import config
-from workbench.embed import Embedder, canonical_ref
+from workbench.embed import SMALL_BATCH, Embedder, canonical_ref
 from workbench.errors import WorkspaceError
 from workbench.index import dense, store
 from workbench.index.hybrid import Source, fuse
@@ -125,6 +126,12 @@ class Retriever:
         self, texts: Sequence[str], langs: Sequence[str], pool: int
     ) -> list[dict[str, list[tuple[int, float]]]]:
         """Each active retriever's top `pool` (passage id, raw score) list, per query."""
+        with _single_threaded_blas(len(texts) <= SMALL_BATCH):
+            return self._ranked_lists(texts, langs, pool)
+
+    def _ranked_lists(
+        self, texts: Sequence[str], langs: Sequence[str], pool: int
+    ) -> list[dict[str, list[tuple[int, float]]]]:
         active = {s.name for s in self.sources}
         ranked: list[dict[str, list[tuple[int, float]]]] = [{} for _ in texts]
         if not texts:
@@ -159,6 +166,29 @@ class Retriever:
                     (int(lexical.ids[i]), float(scores[i])) for i in top if scores[i] > 0
                 ]
         return ranked
+
+
+@contextmanager
+def _single_threaded_blas(enabled: bool) -> Iterator[None]:
+    """One BLAS and FAISS thread while matching a few claims.
+
+    On two cores, OpenBLAS and FAISS threads that spin after a small call starve torch's
+    threads in the next one (a claim took 75-115 ms instead of about 30 ms); a handful of
+    queries gains nothing from parallel BLAS anyway.
+    """
+    if not enabled:
+        yield
+        return
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        with threadpool_limits(1, user_api="blas"):
+            yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def _hits(ids: np.ndarray, scores: np.ndarray) -> list[tuple[int, float]]:

@@ -329,6 +329,23 @@ class Workspace:
                 )
             self.bump_generation(conn)
 
+    def replace_vectors(
+        self, passage_ids: Sequence[int], vectors: dict[str, np.ndarray], models: list[dict]
+    ) -> None:
+        """Swap every vector and the model list in one transaction (reindexing)."""
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM vectors")
+            for model, matrix in vectors.items():
+                conn.executemany(
+                    "INSERT INTO vectors(passage_id, model, vec) VALUES (?,?,?)",
+                    (
+                        (pid, model, np.asarray(row, dtype=np.float32).tobytes())
+                        for pid, row in zip(passage_ids, matrix, strict=True)
+                    ),
+                )
+            self.set_meta(conn, "models", models)
+            self.bump_generation(conn)
+
     def count(self, table: str) -> int:
         if table not in {"documents", "passages", "articles", "claims", "matches", "verdicts"}:
             raise ValueError(table)
