@@ -116,16 +116,5 @@ def match_claims(
                     "signals": hit.signals,
                 }
             )
-        results.append(
-            {
-                "claim_id": claim.id,
-                "claim": claim.text,
-                "article": claim.article,
-                "start": claim.start,
-                "end": claim.end,
-                "lang": claim.lang,
-                "score": claim.score,
-                "matches": matches,
-            }
-        )
+        results.append({**claim.as_record(), "matches": matches})
     return results

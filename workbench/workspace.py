@@ -147,6 +147,18 @@ class ClaimRow:
     reasons: tuple[str, ...]
     article: str
 
+    def as_record(self) -> dict[str, Any]:
+        """The claim's fields as they appear in JSONL output (match and export)."""
+        return {
+            "claim_id": self.id,
+            "claim": self.text,
+            "article": self.article,
+            "start": self.start,
+            "end": self.end,
+            "lang": self.lang,
+            "score": self.score,
+        }
+
 
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write JSON so that a reader sees the old file or the new one, never half of one."""
@@ -532,13 +544,7 @@ class Workspace:
                 )
             ]
             yield {
-                "claim_id": claim.id,
-                "claim": claim.text,
-                "article": claim.article,
-                "start": claim.start,
-                "end": claim.end,
-                "lang": claim.lang,
-                "score": claim.score,
+                **claim.as_record(),
                 "reasons": list(claim.reasons),
                 "matches": matches,
                 "verdict": (
