@@ -24,7 +24,16 @@ from workbench.errors import WorkspaceError
 DB_NAME = "workbench.db"
 INDEX_DIR = "index"
 MANIFEST = "manifest.json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Steps from one schema version to the next, applied in order inside one transaction; the
+# base schema below is version 1. Never edit a step that has shipped: add one.
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        # A reviewer can reword a claim; the extracted wording is kept beside it.
+        "ALTER TABLE claims ADD COLUMN original_text TEXT",
+        "CREATE INDEX IF NOT EXISTS audit_claim ON audit_log(claim_id)",
+    ),
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -221,9 +230,14 @@ class Workspace:
         if version < SCHEMA_VERSION:
             with self.transaction() as conn:
                 # executescript() would commit on its own; statement by statement keeps the
-                # schema and its version number in one transaction.
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
+                # schema, every migration and the version number in one transaction.
+                if version == 0:
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    version = 1
+                for step in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in _MIGRATIONS[step]:
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

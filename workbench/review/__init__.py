@@ -1,0 +1,1 @@
+"""Provides the reviewer's terminal UI, the only package of the workbench that imports Textual."""

@@ -1,0 +1,64 @@
+"""Provides the review UI's key bindings as data, and the keymap built from the user's settings."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from workbench.scale import SCALE
+
+# Main screen. The id of a binding is what a config file remaps ([keys] next-claim = "n");
+# the action's name with underscores ("next_claim", "verdict_false") is accepted too.
+REVIEW_BINDINGS: list[Binding] = [
+    Binding("j,down", "next_claim", "Next", id="next-claim"),
+    Binding("k,up", "previous_claim", "Previous", id="previous-claim"),
+    Binding("J,right_square_bracket", "next_evidence", "Next evidence", id="next-evidence"),
+    Binding(
+        "K,left_square_bracket", "previous_evidence", "Previous evidence", id="previous-evidence"
+    ),
+    Binding("pagedown", "page(1)", "Page down", id="page-down", show=False),
+    Binding("pageup", "page(-1)", "Page up", id="page-up", show=False),
+    *(
+        Binding(rating.key, f"verdict('{rating.id}')", rating.label_en, id=f"verdict-{rating.id}")
+        for rating in SCALE
+    ),
+    Binding("c", "toggle_cite", "Cite", id="cite"),
+    Binding("n", "note", "Note", id="note"),
+    Binding("ctrl+z,u", "undo", "Undo", id="undo"),
+    Binding("ctrl+y,U", "redo", "Redo", id="redo"),
+    Binding("e", "edit_claim", "Edit claim", id="edit-claim"),
+    Binding("enter,o", "open_passage", "Open evidence", id="open-passage"),
+    Binding("f", "filter", "Filter", id="filter"),
+    Binding("slash", "search", "Search", id="search"),
+    Binding("ctrl+e", "export", "Export", id="export"),
+    Binding("h", "hints", "Hints", id="hints"),
+    Binding("r,ctrl+r", "refresh", "Refresh", id="refresh"),
+    Binding("question_mark", "help", "Help", id="help"),
+    Binding("q", "quit", "Quit", id="quit"),
+]
+
+# Keys of the modal dialogs, remappable the same way.
+SAVE_BINDINGS: list[Binding] = [
+    Binding("ctrl+s", "save", "Save", id="dialog-save", priority=True),
+    Binding("enter", "save", "Save", id="dialog-save-enter", priority=True),
+    Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
+]
+CLOSE_BINDINGS: list[Binding] = [
+    Binding("escape,q", "close", "Close", id="dialog-close"),
+]
+
+BINDING_IDS = frozenset(
+    b.id for b in (*REVIEW_BINDINGS, *SAVE_BINDINGS, *CLOSE_BINDINGS) if b.id is not None
+)
+
+
+def keymap_from_settings(keys: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """Textual keymap (binding id -> "k1,k2") from the settings' [keys], and unknown names."""
+    keymap: dict[str, str] = {}
+    unknown: list[str] = []
+    for name, value in keys.items():
+        binding_id = name.strip().lower().replace("_", "-")
+        if binding_id not in BINDING_IDS:
+            unknown.append(name)
+            continue
+        keymap[binding_id] = ",".join(k.strip() for k in value.split(",") if k.strip())
+    return keymap, unknown

@@ -1,0 +1,190 @@
+"""Provides the review UI's dialogs: help, note and claim editors, evidence, filter, text prompts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from workbench.review.filters import QueueFilter
+from workbench.review.highlight import marked
+from workbench.review.keys import CLOSE_BINDINGS, SAVE_BINDINGS
+from workbench.scale import SCALE
+
+
+class HelpScreen(ModalScreen[None]):
+    """Every key of the main screen with what it does, as currently mapped."""
+
+    BINDINGS = [*CLOSE_BINDINGS]
+
+    def __init__(self, rows: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        table = Text()
+        width = max((len(keys) for keys, _ in self.rows), default=0)
+        for keys, description in self.rows:
+            table.append(keys.ljust(width + 2), style="bold")
+            table.append(description + "\n")
+        with Vertical(classes="dialog help"):
+            yield Label("Keys", classes="dialog-title")
+            yield VerticalScroll(Static(table))
+            yield Label("escape closes · keys can be remapped in config.toml [keys]", classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class TextDialog(ModalScreen[str | None]):
+    """Edit a text; dismissed with the new text (ctrl+s or enter) or None (escape)."""
+
+    BINDINGS = [*SAVE_BINDINGS]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.initial = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield TextArea(self.initial, soft_wrap=True, id="dialog-text")
+            yield Label("ctrl+s or enter saves · escape cancels", classes="hint")
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NoteDialog(TextDialog):
+    """The reviewer's note on a claim."""
+
+    def __init__(self, claim_id: int, note: str) -> None:
+        super().__init__(f"Note on claim {claim_id}", note)
+
+
+class EditClaimDialog(TextDialog):
+    """The claim's wording; saving it re-matches the claim."""
+
+    def __init__(self, claim_id: int, text: str) -> None:
+        super().__init__(f"Reword claim {claim_id} (its evidence is then matched again)", text)
+
+
+class PromptDialog(ModalScreen[str | None]):
+    """One line of input; dismissed with it on enter, or None on escape."""
+
+    BINDINGS = [b for b in SAVE_BINDINGS if b.action == "cancel"]
+
+    def __init__(self, title: str, value: str = "", placeholder: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog prompt"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Input(self.value, placeholder=self.placeholder)
+            yield Label("enter confirms · escape cancels", classes="hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PassageScreen(ModalScreen[None]):
+    """An evidence passage in full, with its provenance and the shared terms marked."""
+
+    BINDINGS = [*CLOSE_BINDINGS]
+
+    def __init__(self, match: dict[str, Any], spans: list[tuple[int, int]]) -> None:
+        super().__init__()
+        self.match = match
+        self.spans = spans
+
+    def compose(self) -> ComposeResult:
+        match = self.match
+        head = Text()
+        head.append(match["title"] or match["evidence_id"], style="bold")
+        for label, key in (
+            ("evidence", "evidence_id"),
+            ("publisher", "publisher"),
+            ("published", "published"),
+            ("language", "lang"),
+            ("url", "url"),
+        ):
+            if match.get(key):
+                head.append(f"\n{label}: ", style="dim")
+                head.append(str(match[key]))
+        head.append(f"\nrank {match['rank']} · score {match['score']:.3f}\n", style="dim")
+        with Vertical(classes="dialog passage"):
+            yield Static(head)
+            yield VerticalScroll(Static(marked(match["text"], self.spans)))
+            yield Label("escape closes", classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class FilterDialog(ModalScreen[QueueFilter | None]):
+    """Choose which claims the queue shows: by status, verdict or article."""
+
+    BINDINGS = [*CLOSE_BINDINGS]
+
+    def __init__(self, current: QueueFilter, articles: list[str]) -> None:
+        super().__init__()
+        self.current = current
+        self.choices: dict[str, QueueFilter] = {
+            "all": current.with_status("all"),
+            "unreviewed": current.with_status("unreviewed"),
+            "reviewed": current.with_status("reviewed"),
+        }
+        for rating in SCALE:
+            self.choices[f"verdict:{rating.id}"] = current.with_verdict(rating.id)
+        self.choices["article:"] = replace(current, article="")
+        for name in articles:
+            self.choices[f"article:{name}"] = replace(current, article=name)
+
+    def compose(self) -> ComposeResult:
+        options: list[Option | None] = [
+            Option("All claims", id="all"),
+            Option("Unreviewed", id="unreviewed"),
+            Option("Reviewed", id="reviewed"),
+            None,
+            *(Option(f"Verdict: {r.label_en}", id=f"verdict:{r.id}") for r in SCALE),
+            None,
+            Option("Every article", id="article:"),
+            *(Option(f"Article: {key[8:]}", id=key) for key in self.choices if key[8:]
+              and key.startswith("article:")),
+        ]  # fmt: skip
+        with Vertical(classes="dialog filter"):
+            yield Label(f"Filter the queue (now: {self.current.describe()})", classes="dialog-title")
+            yield OptionList(*options)
+            yield Label("enter chooses · escape closes", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.choices[event.option.id or "all"])
+
+    def action_close(self) -> None:
+        self.dismiss(None)

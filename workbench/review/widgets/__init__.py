@@ -1,0 +1,1 @@
+"""Provides the review UI's widgets: the header, the claim queue, the claim and its evidence."""

@@ -1,0 +1,46 @@
+"""Provides the claim panel: the selected claim in its article, with its score and review state."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from workbench.review.data import Context
+from workbench.review.widgets.badge import badge
+from workbench.verdicts import ReviewState
+from workbench.workspace import ClaimRow
+
+
+class ClaimView(Static):
+    """The claim highlighted among its neighbouring sentences, then its reasons and verdict."""
+
+    def show(self, claim: ClaimRow | None, context: Context, state: ReviewState) -> None:
+        if claim is None:
+            self.update(Text("No claim matches this filter.", style="dim"))
+            return
+        out = Text()
+        out.append(f"Claim {claim.id}", style="bold")
+        out.append(f"  {claim.lang or '?'}  ·  check-worthiness {claim.score:.2f}  ·  ")
+        out.append(claim.article, style="italic")
+        out.append("\n")
+        if context.claim:
+            out.append(context.before.lstrip(), style="dim")
+            out.append(context.claim, style="bold reverse")
+            out.append(context.after.rstrip(), style="dim")
+            if " ".join(context.claim.split()) != " ".join(claim.text.split()):
+                out.append("\nReworded: ", style="bold")
+                out.append(claim.text)
+        else:
+            out.append(claim.text, style="bold")
+        out.append("\n\n")
+        if claim.reasons:
+            out.append("Reasons: ", style="bold")
+            out.append("; ".join(claim.reasons))
+            out.append("\n")
+        out.append("Verdict: ", style="bold")
+        out.append_text(badge(state.verdict) if state.verdict else Text("none yet", style="dim"))
+        out.append(f"   Cited: {len(state.cited)}", style="bold" if state.cited else "dim")
+        if state.note:
+            out.append("\nNote: ", style="bold")
+            out.append(state.note)
+        self.update(out)

@@ -1,0 +1,92 @@
+"""Provides the evidence panel: ranked candidates of the claim, and the highlighted one's text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import DataTable, Static
+
+from workbench.review.highlight import marked
+
+CITED_MARK = "✓"
+
+
+class EvidenceList(DataTable):
+    """The claim's stored matches, best first; cited passages carry a mark."""
+
+    can_focus = False
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.add_column("#", width=2, key="rank")
+        self.add_column(CITED_MARK, width=1, key="cited")
+        self.add_column("evidence", width=24, key="evidence")
+        self.add_column("publisher", width=14, key="publisher")
+        self.add_column("date", width=10, key="date")
+        self.add_column("lang", width=4, key="lang")
+        self.add_column("score", width=6, key="score")
+
+    def show(self, matches: list[dict[str, Any]], cited: Iterable[int]) -> None:
+        self.clear()
+        cited = set(cited)
+        for match in matches:
+            self.add_row(
+                str(match["rank"]),
+                CITED_MARK if match["passage_id"] in cited else "",
+                match["evidence_id"],
+                match["publisher"],
+                match["published"],
+                match["lang"],
+                f"{match['score']:.3f}",
+                key=str(match["passage_id"]),
+            )
+
+    def set_cited(self, cited: Iterable[int]) -> None:
+        cited = set(cited)
+        for key in self.rows:
+            mark = CITED_MARK if int(key.value or 0) in cited else ""
+            self.update_cell(key, "cited", mark)
+
+
+def format_signals(signals: dict[str, Any]) -> str:
+    """Retriever signals as 'name score (#rank)', one retriever after another."""
+    parts = []
+    for name, value in signals.items():
+        if name.endswith("_rank"):
+            continue
+        rank = signals.get(f"{name}_rank")
+        score = f"{value:.3f}" if isinstance(value, float) else str(value)
+        parts.append(f"{name} {score}" + (f" (#{rank})" if rank is not None else ""))
+    return " · ".join(parts)
+
+
+class EvidenceDetail(Static):
+    """The highlighted candidate: title, source and text with the terms shared with the claim."""
+
+    def show(
+        self,
+        match: dict[str, Any] | None,
+        spans: list[tuple[int, int]],
+        cited: bool,
+        hints: str | None,
+    ) -> None:
+        """`hints` is the line of machine signals, or None while hints are hidden."""
+        if match is None:
+            self.update(Text("No evidence matched this claim yet.", style="dim"))
+            return
+        out = Text()
+        if cited:
+            out.append(f"{CITED_MARK} cited  ", style="bold green")
+        out.append(match["title"] or match["evidence_id"], style="bold")
+        out.append("\n")
+        source = " · ".join(
+            part for part in (match["publisher"], match["published"], match["url"]) if part
+        )
+        out.append(source + "\n\n", style="dim")
+        out.append_text(marked(match["text"], spans))
+        if hints is not None:
+            out.append("\n\nHints: ", style="bold")
+            out.append(hints, style="italic")
+        self.update(out)

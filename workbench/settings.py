@@ -1,0 +1,83 @@
+"""Provides user settings: reviewer name, review options and key remaps, from TOML files."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.errors import InputError
+
+HINT_MODES = ("hidden", "after-verdict", "always")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a person can set once instead of on every command line.
+
+    `keys` maps an action name (e.g. "verdict_false", "next_claim") to a comma-separated list
+    of keys; `hints` says when machine suggestions show: "hidden" (until asked for),
+    "after-verdict" (once the reviewer has decided) or "always".
+    """
+
+    reviewer: str = ""
+    hints: str = "hidden"
+    keys: dict[str, str] = field(default_factory=dict)
+    source: str = ""
+
+
+def config_paths(workspace_root: Path | None) -> list[Path]:
+    """Files read in order, later ones overriding earlier ones."""
+    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    paths = [home / "workbench" / "config.toml"]
+    if workspace_root is not None:
+        paths.append(workspace_root / "config.toml")
+    if os.environ.get("WORKBENCH_CONFIG"):
+        paths.append(Path(os.environ["WORKBENCH_CONFIG"]))
+    return paths
+
+
+def load_settings(workspace_root: Path | None = None) -> Settings:
+    merged: dict[str, Any] = {"keys": {}}
+    sources = []
+    for path in config_paths(workspace_root):
+        if not path.is_file():
+            continue
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: not a valid TOML config ({exc})") from exc
+        sources.append(str(path))
+        if "reviewer" in data:
+            merged["reviewer"] = str(data["reviewer"])
+        review = data.get("review", {})
+        if "hints" in review:
+            if review["hints"] not in HINT_MODES:
+                raise InputError(
+                    f"{path}: review.hints must be one of {', '.join(HINT_MODES)}, "
+                    f"not {review['hints']!r}"
+                )
+            merged["hints"] = review["hints"]
+        merged["keys"].update({str(k): str(v) for k, v in data.get("keys", {}).items()})
+    return Settings(
+        reviewer=merged.get("reviewer", ""),
+        hints=merged.get("hints", "hidden"),
+        keys=merged["keys"],
+        source=", ".join(sources),
+    )
+
+
+def resolve_reviewer(explicit: str | None, settings: Settings) -> str:
+    """--reviewer, else $WORKBENCH_REVIEWER, else the config, else the login name."""
+    if explicit:
+        return explicit
+    if os.environ.get("WORKBENCH_REVIEWER"):
+        return os.environ["WORKBENCH_REVIEWER"]
+    if settings.reviewer:
+        return settings.reviewer
+    try:
+        return os.getlogin()
+    except OSError:
+        return os.environ.get("USER", "reviewer")
