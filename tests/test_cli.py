@@ -189,3 +189,37 @@ def test_reindex_switches_models_and_keeps_claims(ingested: Path, seed_article: 
     assert info["index"]["models"][0]["dim"] == 32 and info["claims"] > 0
     again = _run("match", str(seed_article), "--model", "hash:32", "-k", "1")
     assert again.exit_code == 0, again.output
+
+
+def test_verdict_and_claims_commands(ingested: Path, seed_article: Path) -> None:
+    records = _jsonl(_run("match", str(seed_article)).stdout)
+    claim_id, passage_id = records[0]["claim_id"], records[0]["matches"][0]["passage_id"]
+    result = _run(
+        "verdict", str(claim_id), "Plutôt faux", "--note", "voir source",
+        "--cite", str(passage_id), "--reviewer", "ana",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "claim_id": claim_id, "verdict": "mostly-false", "note": "voir source",
+        "cited": [passage_id], "reviewer": "ana",
+    }  # fmt: skip
+    reviewed = _jsonl(_run("claims", "--status", "reviewed").stdout)
+    assert [(r["claim_id"], r["verdict"]) for r in reviewed] == [(claim_id, "mostly-false")]
+    assert len(_jsonl(_run("claims", "--status", "unreviewed").stdout)) == len(records) - 1
+    exported = {r["claim_id"]: r for r in _jsonl(_run("export").stdout)}
+    row = exported[claim_id]
+    assert row["verdict"]["note"] == "voir source"
+    assert row["verdict"]["cited"][0]["passage_id"] == passage_id
+    assert [a["reviewer"] for a in row["audit"]] == ["ana", "ana", "ana"]
+    bad = _run("verdict", str(claim_id), "maybe")
+    assert bad.exit_code == ExitCode.BAD_INPUT and "unknown verdict" in bad.stderr
+    missing = _run("verdict", "9999", "true")
+    assert missing.exit_code == ExitCode.BAD_INPUT and "no claim with id 9999" in missing.stderr
+
+
+def test_review_without_claims_says_what_to_run(ingested: Path, tmp_path: Path) -> None:
+    result = _run("review")
+    assert result.exit_code == ExitCode.WORKSPACE
+    assert "workbench match" in result.stderr and "Traceback" not in result.output
+    result = _run("review", "--workspace", str(tmp_path / "none"))
+    assert result.exit_code == ExitCode.WORKSPACE and "workbench ingest" in result.stderr

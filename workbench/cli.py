@@ -8,11 +8,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from workbench.errors import ExitCode, InputError, WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.workspace import Workspace
 
 app = typer.Typer(
     name="workbench",
@@ -300,6 +303,110 @@ def export(
         count = export_jsonl(ws, output)
     if count == 0:
         typer.echo("workbench: the workspace has no claims yet; wrote an empty export", err=True)
+
+
+ReviewerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reviewer",
+        "-r",
+        help="Who decides (default: $WORKBENCH_REVIEWER, the config file, the login name).",
+        show_default=False,
+    ),
+]
+
+
+def _reviewer(ws: Workspace, explicit: str | None) -> str:
+    from workbench.settings import load_settings, resolve_reviewer
+
+    return resolve_reviewer(explicit, load_settings(ws.root))
+
+
+@app.command()
+@handle_errors
+def verdict(
+    claim_id: Annotated[int, typer.Argument(help="The claim's id (see 'workbench claims').")],
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="false, mostly-false, misleading, half-true, mostly-true, true, "
+            "unverifiable, not-a-claim (or a French label, or the review key)."
+        ),
+    ],
+    note: Annotated[str | None, typer.Option(help="A note for the verdict.")] = None,
+    cite: Annotated[list[int] | None, typer.Option(help="Passage id to cite (repeatable).")] = None,
+    reviewer: ReviewerOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Record a verdict on a claim, as the review UI's verdict keys do (audited)."""
+    from workbench import verdicts
+
+    with _open(workspace) as ws:
+        who = _reviewer(ws, reviewer)
+        verdicts.set_verdict(ws, claim_id, value, who)
+        if note is not None:
+            verdicts.set_note(ws, claim_id, note, who)
+        for passage_id in cite or ():
+            verdicts.cite(ws, claim_id, passage_id, who)
+        state = verdicts.get_state(ws, claim_id)
+    _emit(
+        {
+            "claim_id": claim_id,
+            "verdict": state.verdict,
+            "note": state.note,
+            "cited": [c["passage_id"] for c in state.cited],
+            "reviewer": who,
+        }
+    )
+
+
+@app.command()
+@handle_errors
+def claims(
+    status: Annotated[str, typer.Option(help="all, unreviewed or reviewed.")] = "all",
+    verdict: Annotated[str | None, typer.Option("--verdict", help="Only this verdict.")] = None,
+    article: Annotated[str | None, typer.Option(help="Only this article's claims.")] = None,
+    search: Annotated[str | None, typer.Option(help="Only claims whose text has this.")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """List the review queue as JSONL: claim, article, score and verdict."""
+    from workbench.queue import list_queue
+    from workbench.scale import parse_verdict
+
+    with _open(workspace) as ws:
+        verdict_id = parse_verdict(verdict).id if verdict else None
+        for row in list_queue(ws, status, verdict_id, article, search):
+            _emit(
+                {
+                    "claim_id": row.claim_id,
+                    "claim": row.text,
+                    "article": row.article,
+                    "lang": row.lang,
+                    "score": row.score,
+                    "verdict": row.verdict or None,
+                }
+            )
+
+
+@app.command()
+@handle_errors
+def review(reviewer: ReviewerOpt = None, workspace: WorkspaceOpt = None) -> None:
+    """Open the reviewer's terminal UI over the workspace's claims."""
+    from workbench.errors import WorkspaceError
+    from workbench.settings import load_settings, resolve_reviewer
+
+    with _open(workspace) as ws:
+        root = ws.root
+        if ws.count("claims") == 0:
+            raise WorkspaceError(
+                f"the workspace {root} has no claims to review yet; run "
+                "'workbench match ARTICLE' first (e.g. workbench match "
+                "seeds/sotchi-poutine-pompeo.fr.txt)"
+            )
+        settings = load_settings(root)
+    from workbench.review.app import run_review
+
+    run_review(root, resolve_reviewer(reviewer, settings), settings)
 
 
 @app.command()

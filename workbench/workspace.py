@@ -507,36 +507,30 @@ class Workspace:
                     ],
                 )
 
+    def matches(self, claim_id: int) -> list[dict[str, Any]]:
+        """A claim's stored matches in rank order, each with its passage and document."""
+        rows = self.conn.execute(
+            "SELECT m.rank, m.passage_id, m.score, m.signals, m.matched_at, d.doc_key, d.title, "
+            "d.url, d.publisher, d.published, p.lang, p.text FROM matches m "
+            "JOIN passages p ON p.id = m.passage_id JOIN documents d ON d.id = p.document_id "
+            "WHERE m.claim_id = ? ORDER BY m.rank",
+            (claim_id,),
+        ).fetchall()
+        keys = (
+            "rank", "passage_id", "score", "signals", "matched_at", "evidence_id", "title",
+            "url", "publisher", "published", "lang", "text",
+        )  # fmt: skip
+        out = []
+        for row in rows:
+            record = dict(zip(keys, row, strict=True))
+            record["signals"] = json.loads(record["signals"])
+            out.append(record)
+        return out
+
     def export_rows(self) -> Iterator[dict[str, Any]]:
         """Every claim with its article, stored matches, verdict and audit trail."""
         for claim in self.claims():
-            matches = [
-                {
-                    "rank": r[0],
-                    "passage_id": r[1],
-                    "score": r[2],
-                    "signals": json.loads(r[3]),
-                    "matched_at": r[4],
-                }
-                for r in self.conn.execute(
-                    "SELECT rank, passage_id, score, signals, matched_at FROM matches "
-                    "WHERE claim_id = ? ORDER BY rank",
-                    (claim.id,),
-                )
-            ]
-            passages = self.passages(m["passage_id"] for m in matches)
-            for match in matches:
-                row = passages.get(match["passage_id"])
-                if row is not None:
-                    match.update(
-                        evidence_id=row.doc_key,
-                        title=row.title,
-                        url=row.url,
-                        publisher=row.publisher,
-                        published=row.published,
-                        lang=row.lang,
-                        text=row.text,
-                    )
+            matches = self.matches(claim.id)
             verdict = self.conn.execute(
                 "SELECT verdict, note, reviewer, cited, updated_at FROM verdicts "
                 "WHERE claim_id = ?",
@@ -547,8 +541,8 @@ class Workspace:
                     "at": r[0],
                     "reviewer": r[1],
                     "action": r[2],
-                    "old": r[3],
-                    "new": r[4],
+                    "old": json.loads(r[3]) if r[3] else None,
+                    "new": json.loads(r[4]) if r[4] else None,
                     "note": r[5],
                 }
                 for r in self.conn.execute(
@@ -557,8 +551,12 @@ class Workspace:
                     (claim.id,),
                 )
             ]
+            (original,) = self.conn.execute(
+                "SELECT original_text FROM claims WHERE id = ?", (claim.id,)
+            ).fetchone()
             yield {
                 **claim.as_record(),
+                "original_text": original,
                 "reasons": list(claim.reasons),
                 "matches": matches,
                 "verdict": (
