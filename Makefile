@@ -17,9 +17,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The main job: bundled evidence + seed article -> the review UI (in a terminal; without one,
+# the matches are printed instead, so that the command still does something useful).
 run: setup
 	$(WB) ingest evidence/
-	$(WB) match seeds/sotchi-poutine-pompeo.fr.txt --top-k 3 --pretty
+	@if [ -t 0 ] && [ -t 1 ]; then \
+		$(WB) match seeds/sotchi-poutine-pompeo.fr.txt --top-k 5 > /dev/null && $(WB) review; \
+	else \
+		$(WB) match seeds/sotchi-poutine-pompeo.fr.txt --top-k 5 --pretty; \
+	fi
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -31,6 +37,7 @@ test: setup lint
 bench: setup
 	$(PY) bench/retrieval.py
 	$(PY) bench/speed.py
+	$(PY) bench/review_scale.py
 
 clean:
 	rm -rf $(VENV) .workbench .pytest_cache
