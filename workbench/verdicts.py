@@ -203,17 +203,18 @@ class History:
     def undo(self, workspace: Workspace, reviewer: str) -> Change | None:
         if not self.undo_stack:
             return None
-        change = self.undo_stack.pop()
+        change = self.undo_stack[-1]
+        # Popped only once written: a failed write (a locked database) keeps the step.
         restore(workspace, change.claim_id, change.old, reviewer, f"undo {change.action}")
-        self.redo_stack.append(change)
+        self.redo_stack.append(self.undo_stack.pop())
         return change
 
     def redo(self, workspace: Workspace, reviewer: str) -> Change | None:
         if not self.redo_stack:
             return None
-        change = self.redo_stack.pop()
+        change = self.redo_stack[-1]
         restore(workspace, change.claim_id, change.new, reviewer, f"redo {change.action}")
-        self.undo_stack.append(change)
+        self.undo_stack.append(self.redo_stack.pop())
         return change
 
 

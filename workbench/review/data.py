@@ -1,12 +1,7 @@
-"""Provides the review UI's read-only lookups: a claim's stored matches and its article context.
-
-The core owns every write and almost every query; the two reads here have no public
-Workspace method yet, so they are kept small, read-only and in this one module.
-"""
+"""Provides the review UI's lookups: a claim's stored matches and its article context."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,36 +11,7 @@ from workbench.workspace import Workspace
 
 def claim_matches(workspace: Workspace, claim_id: int) -> list[dict[str, Any]]:
     """A claim's ranked evidence: rank, passage_id, score, signals and the passage's fields."""
-    # TODO: keep only this branch once Workspace.matches(claim_id) has landed in the core.
-    core = getattr(workspace, "matches", None)
-    if callable(core):
-        return list(core(claim_id))
-    rows = workspace.conn.execute(
-        "SELECT rank, passage_id, score, signals FROM matches WHERE claim_id = ? ORDER BY rank",
-        (claim_id,),
-    ).fetchall()
-    passages = workspace.passages(row[1] for row in rows)
-    out = []
-    for rank, passage_id, score, signals in rows:
-        passage = passages.get(passage_id)
-        if passage is None:
-            continue  # the passage was removed by a re-ingest after matching
-        out.append(
-            {
-                "rank": rank,
-                "passage_id": passage_id,
-                "score": float(score),
-                "signals": json.loads(signals),
-                "evidence_id": passage.doc_key,
-                "title": passage.title,
-                "url": passage.url,
-                "publisher": passage.publisher,
-                "published": passage.published,
-                "lang": passage.lang,
-                "text": passage.text,
-            }
-        )
-    return out
+    return workspace.matches(claim_id)
 
 
 @dataclass(frozen=True)
@@ -63,24 +29,23 @@ class ArticleContexts:
     def __init__(self, neighbours: int = 1) -> None:
         self.neighbours = neighbours
         self._articles: dict[int, tuple[str, list[tuple[int, int]]]] = {}
+        self._article_of: dict[int, int] = {}
 
     def clear(self) -> None:
         self._articles.clear()
+        self._article_of.clear()
 
     def context(self, workspace: Workspace, claim_id: int, start: int, end: int) -> Context:
         """The claim's article span with `neighbours` sentences each side (empty if no text)."""
-        # Read-only: the article text is stored by the core but has no accessor yet.
-        row = workspace.conn.execute(
-            "SELECT article_id FROM claims WHERE id = ?", (claim_id,)
-        ).fetchone()
-        if row is None:
-            return Context("", "", "")
-        article_id = int(row[0])
-        if article_id not in self._articles:
-            (text,) = workspace.conn.execute(
-                "SELECT text FROM articles WHERE id = ?", (article_id,)
-            ).fetchone()
-            self._articles[article_id] = (text, sentence_spans(text) if text else [])
+        if claim_id not in self._article_of:
+            found = workspace.article_of(claim_id)
+            if found is None:
+                return Context("", "", "")
+            article_id, text = found
+            self._article_of[claim_id] = article_id
+            if article_id not in self._articles:
+                self._articles[article_id] = (text, sentence_spans(text) if text else [])
+        article_id = self._article_of[claim_id]
         text, spans = self._articles[article_id]
         if not text or not 0 <= start < end <= len(text):
             return Context("", "", "")

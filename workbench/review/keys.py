@@ -10,28 +10,39 @@ from workbench.scale import SCALE
 # the action's name with underscores ("next_claim", "verdict_false") is accepted too.
 REVIEW_BINDINGS: list[Binding] = [
     Binding("j,down", "next_claim", "Next", id="next-claim"),
-    Binding("k,up", "previous_claim", "Previous", id="previous-claim"),
+    Binding("k,up", "previous_claim", "Previous", id="previous-claim", show=False),
     Binding("J,right_square_bracket", "next_evidence", "Next evidence", id="next-evidence"),
     Binding(
-        "K,left_square_bracket", "previous_evidence", "Previous evidence", id="previous-evidence"
+        "K,left_square_bracket",
+        "previous_evidence",
+        "Previous evidence",
+        id="previous-evidence",
+        show=False,
     ),
     Binding("pagedown", "page(1)", "Page down", id="page-down", show=False),
     Binding("pageup", "page(-1)", "Page up", id="page-up", show=False),
     *(
-        Binding(rating.key, f"verdict('{rating.id}')", rating.label_en, id=f"verdict-{rating.id}")
+        # Shown under the queue rather than in the footer, which has no room for eight.
+        Binding(
+            rating.key,
+            f"verdict('{rating.id}')",
+            rating.label_en,
+            id=f"verdict-{rating.id}",
+            show=False,
+        )
         for rating in SCALE
     ),
     Binding("c", "toggle_cite", "Cite", id="cite"),
     Binding("n", "note", "Note", id="note"),
     Binding("ctrl+z,u", "undo", "Undo", id="undo"),
-    Binding("ctrl+y,U", "redo", "Redo", id="redo"),
-    Binding("e", "edit_claim", "Edit claim", id="edit-claim"),
-    Binding("enter,o", "open_passage", "Open evidence", id="open-passage"),
+    Binding("ctrl+y,U", "redo", "Redo", id="redo", show=False),
+    Binding("e", "edit_claim", "Edit", id="edit-claim"),
+    Binding("enter,o", "open_passage", "Open", id="open-passage"),
     Binding("f", "filter", "Filter", id="filter"),
     Binding("slash", "search", "Search", id="search"),
-    Binding("ctrl+e", "export", "Export", id="export"),
+    Binding("ctrl+e", "export", "Export", id="export", show=False),
     Binding("h", "hints", "Hints", id="hints"),
-    Binding("r,ctrl+r", "refresh", "Refresh", id="refresh"),
+    Binding("r,ctrl+r", "refresh", "Refresh", id="refresh", show=False),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
 ]
@@ -45,9 +56,20 @@ SAVE_BINDINGS: list[Binding] = [
 CLOSE_BINDINGS: list[Binding] = [
     Binding("escape,q", "close", "Close", id="dialog-close"),
 ]
+# The key that opened a dialog closes it again.
+HELP_BINDINGS: list[Binding] = [
+    *CLOSE_BINDINGS,
+    Binding("question_mark", "close", "Close", id="help-close", show=False),
+]
+PASSAGE_BINDINGS: list[Binding] = [
+    *CLOSE_BINDINGS,
+    Binding("enter,o", "close", "Close", id="passage-close", show=False),
+]
 
 BINDING_IDS = frozenset(
-    b.id for b in (*REVIEW_BINDINGS, *SAVE_BINDINGS, *CLOSE_BINDINGS) if b.id is not None
+    b.id
+    for b in (*REVIEW_BINDINGS, *SAVE_BINDINGS, *HELP_BINDINGS, *PASSAGE_BINDINGS)
+    if b.id is not None
 )
 
 

@@ -1,4 +1,4 @@
-"""Provides the review UI's dialogs: help, note and claim editors, evidence, filter, text prompts."""
+"""Provides the review UI's dialogs: help, note and claim editors, evidence, filter, prompts."""
 
 from __future__ import annotations
 
@@ -14,14 +14,19 @@ from textual.widgets.option_list import Option
 
 from workbench.review.filters import QueueFilter
 from workbench.review.highlight import marked
-from workbench.review.keys import CLOSE_BINDINGS, SAVE_BINDINGS
+from workbench.review.keys import (
+    CLOSE_BINDINGS,
+    HELP_BINDINGS,
+    PASSAGE_BINDINGS,
+    SAVE_BINDINGS,
+)
 from workbench.scale import SCALE
 
 
 class HelpScreen(ModalScreen[None]):
     """Every key of the main screen with what it does, as currently mapped."""
 
-    BINDINGS = [*CLOSE_BINDINGS]
+    BINDINGS = [*HELP_BINDINGS]
 
     def __init__(self, rows: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -36,7 +41,9 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(classes="dialog help"):
             yield Label("Keys", classes="dialog-title")
             yield VerticalScroll(Static(table))
-            yield Label("escape closes · keys can be remapped in config.toml [keys]", classes="hint")
+            yield Label(
+                "escape closes · keys can be remapped in config.toml [keys]", classes="hint"
+            )
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -112,7 +119,7 @@ class PromptDialog(ModalScreen[str | None]):
 class PassageScreen(ModalScreen[None]):
     """An evidence passage in full, with its provenance and the shared terms marked."""
 
-    BINDINGS = [*CLOSE_BINDINGS]
+    BINDINGS = [*PASSAGE_BINDINGS]
 
     def __init__(self, match: dict[str, Any], spans: list[tuple[int, int]]) -> None:
         super().__init__()
@@ -151,6 +158,7 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
     def __init__(self, current: QueueFilter, articles: list[str]) -> None:
         super().__init__()
         self.current = current
+        self.articles = articles
         self.choices: dict[str, QueueFilter] = {
             "all": current.with_status("all"),
             "unreviewed": current.with_status("unreviewed"),
@@ -171,11 +179,12 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
             *(Option(f"Verdict: {r.label_en}", id=f"verdict:{r.id}") for r in SCALE),
             None,
             Option("Every article", id="article:"),
-            *(Option(f"Article: {key[8:]}", id=key) for key in self.choices if key[8:]
-              and key.startswith("article:")),
-        ]  # fmt: skip
+            *(Option(f"Article: {name}", id=f"article:{name}") for name in self.articles),
+        ]
         with Vertical(classes="dialog filter"):
-            yield Label(f"Filter the queue (now: {self.current.describe()})", classes="dialog-title")
+            yield Label(
+                f"Filter the queue (now: {self.current.describe()})", classes="dialog-title"
+            )
             yield OptionList(*options)
             yield Label("enter chooses · escape closes", classes="hint")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from rich.style import Style
 from rich.text import Text
 
 from workbench.scale import BY_ID
@@ -25,3 +28,9 @@ def badge(verdict_id: str) -> Text:
     if rating is None:
         return Text("·", style="dim")
     return Text(rating.label_en, style=_STYLES.get(verdict_id, ""))
+
+
+@lru_cache(maxsize=16)
+def badge_style(verdict_id: str) -> Style:
+    """The badge's style as a Rich Style (parsed once: the queue draws it on every line)."""
+    return Style.parse(_STYLES.get(verdict_id, "dim"))

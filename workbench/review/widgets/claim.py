@@ -22,7 +22,16 @@ class ClaimView(Static):
         out.append(f"Claim {claim.id}", style="bold")
         out.append(f"  {claim.lang or '?'}  ·  check-worthiness {claim.score:.2f}  ·  ")
         out.append(claim.article, style="italic")
-        out.append("\n")
+        out.append("\nVerdict: ", style="bold")
+        out.append_text(badge(state.verdict) if state.verdict else Text("none yet", style="dim"))
+        out.append(f"   Cited: {len(state.cited)}", style="bold" if state.cited else "dim")
+        if state.note:
+            out.append("\nNote: ", style="bold")
+            out.append(state.note)
+        if claim.reasons:
+            out.append("\nReasons: ", style="bold")
+            out.append("; ".join(claim.reasons))
+        out.append("\n\n")
         if context.claim:
             out.append(context.before.lstrip(), style="dim")
             out.append(context.claim, style="bold reverse")
@@ -32,15 +41,4 @@ class ClaimView(Static):
                 out.append(claim.text)
         else:
             out.append(claim.text, style="bold")
-        out.append("\n\n")
-        if claim.reasons:
-            out.append("Reasons: ", style="bold")
-            out.append("; ".join(claim.reasons))
-            out.append("\n")
-        out.append("Verdict: ", style="bold")
-        out.append_text(badge(state.verdict) if state.verdict else Text("none yet", style="dim"))
-        out.append(f"   Cited: {len(state.cited)}", style="bold" if state.cited else "dim")
-        if state.note:
-            out.append("\nNote: ", style="bold")
-            out.append(state.note)
         self.update(out)

@@ -9,8 +9,11 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 
 from workbench.review.highlight import marked
+from workbench.review.widgets.queue import short
 
 CITED_MARK = "✓"
+EVIDENCE_WIDTH = 20
+PUBLISHER_WIDTH = 12
 
 
 class EvidenceList(DataTable):
@@ -20,13 +23,14 @@ class EvidenceList(DataTable):
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        self.add_column("#", width=2, key="rank")
-        self.add_column(CITED_MARK, width=1, key="cited")
-        self.add_column("evidence", width=24, key="evidence")
-        self.add_column("publisher", width=14, key="publisher")
-        self.add_column("date", width=10, key="date")
-        self.add_column("lang", width=4, key="lang")
-        self.add_column("score", width=6, key="score")
+        self.cell_padding = 0  # widths below leave one space between columns
+        self.add_column("#", width=3, key="rank")
+        self.add_column(CITED_MARK, width=2, key="cited")
+        self.add_column("evidence", width=EVIDENCE_WIDTH + 1, key="evidence")
+        self.add_column("publisher", width=PUBLISHER_WIDTH + 1, key="publisher")
+        self.add_column("date", width=11, key="date")
+        self.add_column("lang", width=5, key="lang")
+        self.add_column("score", width=5, key="score")
 
     def show(self, matches: list[dict[str, Any]], cited: Iterable[int]) -> None:
         self.clear()
@@ -35,8 +39,8 @@ class EvidenceList(DataTable):
             self.add_row(
                 str(match["rank"]),
                 CITED_MARK if match["passage_id"] in cited else "",
-                match["evidence_id"],
-                match["publisher"],
+                short(match["evidence_id"], EVIDENCE_WIDTH),
+                short(match["publisher"], PUBLISHER_WIDTH),
                 match["published"],
                 match["lang"],
                 f"{match['score']:.3f}",

@@ -32,4 +32,4 @@ class ReviewHeader(Static):
             out.append("  │  this article ")
             out.append(_ratio(*in_article), style="bold")
         out.append("  │  " + queue, style="dim")
-        self.update(out)
+        self.update(out, layout=False)  # one line, docked: its size never changes

@@ -1,0 +1,595 @@
+"""Provides the review app: a keyboard-first queue of claims, their evidence and verdicts."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer
+
+from workbench.errors import WorkbenchError
+from workbench.queue import list_queue, load_position, progress, save_position
+from workbench.review.data import ArticleContexts, Context, claim_matches
+from workbench.review.filters import QueueFilter
+from workbench.review.highlight import shared_spans, terms
+from workbench.review.keys import REVIEW_BINDINGS, keymap_from_settings
+from workbench.review.messages import (
+    ClaimRematched,
+    ExportFailed,
+    ExportFinished,
+    RematchFailed,
+)
+from workbench.review.modals import (
+    EditClaimDialog,
+    FilterDialog,
+    HelpScreen,
+    NoteDialog,
+    PassageScreen,
+    PromptDialog,
+)
+from workbench.review.widgets.claim import ClaimView
+from workbench.review.widgets.evidence import EvidenceDetail, EvidenceList, format_signals
+from workbench.review.widgets.header import ReviewHeader
+from workbench.review.widgets.legend import VerdictKeys
+from workbench.review.widgets.queue import ClaimQueue
+from workbench.scale import SCALE
+from workbench.settings import Settings
+from workbench.verdicts import (
+    Change,
+    History,
+    ReviewState,
+    edit_claim,
+    get_state,
+    set_note,
+    set_verdict,
+    toggle_cite,
+)
+from workbench.workspace import ClaimRow, Workspace
+
+T = TypeVar("T")
+RetrieverFactory = Callable[[Workspace], Any]
+DEFAULT_EXPORT = "./workbench-export.jsonl"
+# Evidence retrieved for an edited claim when it had none before (the CLI's default -k).
+DEFAULT_TOP_K = 5
+PAGE_ROWS = 20
+
+
+def _open_retriever(workspace: Workspace) -> Any:
+    # Imported here: the models and indexes load only when a claim is first re-matched.
+    from workbench.retrieve import open_retriever
+
+    return open_retriever(workspace)
+
+
+class ReviewApp(App[None]):
+    """Review the workspace's claims: read each in context, weigh its evidence, give a verdict."""
+
+    CSS_PATH = "review.tcss"
+    TITLE = "Fact-check review"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = REVIEW_BINDINGS
+
+    def __init__(
+        self,
+        workspace_path: Path,
+        reviewer: str,
+        settings: Settings,
+        *,
+        retriever_factory: RetrieverFactory | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace_path = Path(workspace_path)
+        self.reviewer = reviewer
+        self.settings = settings
+        self.retriever_factory = retriever_factory or _open_retriever
+        # Opened here so that a missing or broken workspace fails before the screen starts.
+        self.ws = Workspace.open(self.workspace_path)
+        self.changes = History()
+        """This session's undo and redo stacks."""
+        self.queue_filter = QueueFilter()
+        self.contexts = ArticleContexts()
+        self.verdicts: dict[int, str] = {}
+        """Verdict of each claim in the queue, kept in step with the badges."""
+        self.articles: dict[int, str] = {}
+        self.counts: dict[str, list[int]] = {}
+        """[reviewed, total] per article name and '' for all, updated in place on changes."""
+        self.claim: ClaimRow | None = None
+        self.state = ReviewState()
+        self.context = Context("", "", "")
+        self.claim_terms: frozenset[str] = frozenset()
+        self.evidence: list[dict[str, Any]] = []
+        self.evidence_index = 0
+        self.hints_revealed = False
+        self._matches: dict[int, list[dict[str, Any]]] = {}
+        self._spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self._retriever: Any = None
+        self._retriever_lock = threading.Lock()
+        keymap, unknown = keymap_from_settings(settings.keys)
+        self._unknown_keys = unknown
+        self._clashes_shown: set[str] = set()
+        if keymap:
+            self.set_keymap(keymap)
+
+    # ----- layout --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield ReviewHeader(id="header")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield ClaimQueue(id="queue")
+                yield VerdictKeys(id="verdict-keys")
+            with Vertical(id="side"):
+                # Not focusable: a focused scroll view would take up/down from the app.
+                yield VerticalScroll(ClaimView(id="claim"), id="claim-pane", can_focus=False)
+                yield EvidenceList(id="evidence")
+                yield VerticalScroll(
+                    EvidenceDetail(id="evidence-text"), id="evidence-pane", can_focus=False
+                )
+        yield Footer()
+
+    @property
+    def queue(self) -> ClaimQueue:
+        return self.query_one(ClaimQueue)
+
+    def on_mount(self) -> None:
+        if self._unknown_keys:
+            self.notify(
+                "Unknown actions in [keys]: " + ", ".join(self._unknown_keys),
+                severity="warning",
+            )
+        keys = self._keys_by_id()
+        self.query_one(VerdictKeys).show([(keys.get(f"verdict-{r.id}", "-"), r.id) for r in SCALE])
+        saved = self._attempt("read your last position", load_position, self.ws, self.reviewer)
+        self._load_queue(keep=saved)
+
+    def on_unmount(self) -> None:
+        self.ws.close()
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: Any) -> None:
+        # Textual reports a clash on every key press; the reviewer needs to hear it once.
+        new = {b.key for b in clashed_bindings} - self._clashes_shown
+        if new:
+            self._clashes_shown |= new
+            keys = ", ".join(sorted(new))
+            self.notify(f"Remapped keys clash with other keys: {keys}", severity="warning")
+
+    # ----- helpers -------------------------------------------------------------------------
+    def _attempt(self, what: str, func: Callable[..., T], *args: Any) -> T | None:
+        """Run a core call; on a workbench or database error show it and return None.
+
+        The in-memory state is only updated from a call's result, so a failed write (say, a
+        database locked by another process past its timeout) leaves the screen as it was.
+        """
+        try:
+            return func(*args)
+        except (WorkbenchError, sqlite3.Error, OSError) as exc:
+            self.notify(f"Could not {what}: {exc}", severity="error", timeout=8)
+            return None
+
+    def _load_queue(self, keep: int | None = None) -> None:
+        query = self.queue_filter.query()
+        rows = self._attempt("load the queue", lambda: list_queue(self.ws, **query))
+        if rows is None:
+            return
+        self.verdicts = {row.claim_id: row.verdict for row in rows}
+        self.articles = {row.claim_id: row.article for row in rows}
+        self._count_progress()
+        queue = self.queue
+        queue.show_rows(rows)
+        if keep not in self.verdicts:
+            keep = next((r.claim_id for r in rows if not r.verdict), None)
+            keep = keep if keep is not None else (rows[0].claim_id if rows else None)
+        if keep is not None:
+            queue.move_cursor(queue.index_of(keep) or 0)
+        # Always read the claim again: a refresh may bring another process's changes.
+        self._select(keep)
+
+    def _count_progress(self) -> None:
+        counts = self._attempt("count progress", progress, self.ws)
+        if counts is not None:
+            self.counts = {name: list(pair) for name, pair in counts.items()}
+
+    def _move_to(self, index: int) -> None:
+        queue = self.queue
+        claim_id = queue.claim_at(index)
+        if claim_id is None:
+            return
+        queue.move_cursor(index)
+        if self.claim is None or self.claim.id != claim_id:
+            self._select(claim_id)
+
+    def _select(self, claim_id: int | None) -> None:
+        """Show a claim, its context and its evidence, and remember it as the position."""
+        self.evidence_index = 0
+        self.hints_revealed = False
+        if not self._attempt("read the claim", self._read_claim, claim_id):
+            self._read_claim(None)
+        if self.claim is not None:
+            self._attempt(
+                "save your position", save_position, self.ws, self.reviewer, self.claim.id
+            )
+        self._render_claim()
+        self._render_evidence()
+        self._render_header()
+
+    def _read_claim(self, claim_id: int | None) -> bool:
+        """Read a claim and what the panels show of it; None clears them."""
+        rows = self.ws.claims([claim_id]) if claim_id is not None else []
+        self.claim = rows[0] if rows else None
+        if self.claim is None:
+            self.state, self.context, self.evidence = ReviewState(), Context("", "", ""), []
+            self.claim_terms = frozenset()
+            return True
+        claim = self.claim
+        self.state = get_state(self.ws, claim.id)
+        self.context = self.contexts.context(self.ws, claim.id, claim.start, claim.end)
+        self.claim_terms = terms(claim.text, claim.lang)
+        if claim.id not in self._matches:
+            self._matches[claim.id] = claim_matches(self.ws, claim.id)
+        self.evidence = self._matches[claim.id]
+        return True
+
+    def _spans_of(self, match: dict[str, Any]) -> list[tuple[int, int]]:
+        assert self.claim is not None
+        key = (self.claim.id, match["passage_id"])
+        if key not in self._spans:
+            self._spans[key] = shared_spans(match["text"], match["lang"], self.claim_terms)
+        return self._spans[key]
+
+    def _hints_visible(self) -> bool:
+        mode = self.settings.hints
+        if mode == "always":
+            return True
+        if mode == "after-verdict":
+            return bool(self.state.verdict)
+        return self.hints_revealed
+
+    # ----- rendering -----------------------------------------------------------------------
+    def _render_header(self) -> None:
+        article = self.claim.article if self.claim else ""
+        overall = self.counts.get("", [0, 0])
+        in_article = self.counts.get(article, [0, 0])
+        shown = f"{self.queue.row_count} shown: {self.queue_filter.describe()}"
+        self.query_one(ReviewHeader).show(
+            self.reviewer, (overall[0], overall[1]), article, (in_article[0], in_article[1]), shown
+        )
+
+    def _render_claim(self) -> None:
+        self.query_one(ClaimView).show(self.claim, self.context, self.state)
+
+    def _render_evidence(self) -> None:
+        listing = self.query_one(EvidenceList)
+        listing.show(self.evidence, self.state.cited_ids)
+        if self.evidence:
+            listing.move_cursor(row=self.evidence_index, animate=False)
+        self._render_detail()
+
+    def _render_detail(self) -> None:
+        match = self.evidence[self.evidence_index] if self.evidence else None
+        detail = self.query_one(EvidenceDetail)
+        if match is None:
+            detail.show(None, [], False, None)
+            return
+        hints = format_signals(match["signals"]) if self._hints_visible() else None
+        cited = match["passage_id"] in self.state.cited_ids
+        detail.show(match, self._spans_of(match), cited, hints)
+
+    def _state_changed(self, claim_id: int, state: ReviewState, render: bool = True) -> None:
+        """Bring the badge, the progress counts and the panels in line with a saved state.
+
+        `render=False` when the app moves on to another claim right after, which redraws.
+        """
+        before = self.verdicts.get(claim_id)
+        if before is None:
+            self._count_progress()  # a claim outside the current filter (undo after a filter)
+        elif bool(before) != bool(state.verdict):
+            step = 1 if state.verdict else -1
+            for name in ("", self.articles[claim_id]):
+                if name in self.counts:
+                    self.counts[name][0] += step
+        if before is not None:
+            self.verdicts[claim_id] = state.verdict
+            self.queue.set_verdict(claim_id, state.verdict)
+        if self.claim is not None and self.claim.id == claim_id:
+            self.state = state
+            if render:
+                self._render_claim()
+                self.query_one(EvidenceList).set_cited(state.cited_ids)
+                self._render_detail()
+        if render:
+            self._render_header()
+
+    def _current_match(self) -> dict[str, Any] | None:
+        return self.evidence[self.evidence_index] if self.evidence else None
+
+    # ----- events --------------------------------------------------------------------------
+    def on_claim_queue_row_clicked(self, message: ClaimQueue.RowClicked) -> None:
+        self._move_to(message.index)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # A click on a candidate; read the table's cursor, which the app may have moved since.
+        row = event.data_table.cursor_row
+        if self.evidence and row != self.evidence_index and 0 <= row < len(self.evidence):
+            self.evidence_index = row
+            self._render_detail()
+
+    def _forget(self, claim_id: int) -> None:
+        """Drop what was cached of a claim's evidence (its wording or its matches changed)."""
+        self._matches.pop(claim_id, None)
+        self._spans = {k: v for k, v in self._spans.items() if k[0] != claim_id}
+
+    def on_claim_rematched(self, message: ClaimRematched) -> None:
+        self._forget(message.claim_id)
+        if self.claim is not None and self.claim.id == message.claim_id:
+            index = self.evidence_index
+            self._select(message.claim_id)
+            self.evidence_index = min(index, max(len(self.evidence) - 1, 0))
+            self._render_evidence()
+        self.notify(f"Claim {message.claim_id} matched again: {message.count} candidates")
+
+    def on_rematch_failed(self, message: RematchFailed) -> None:
+        self.notify(
+            f"Claim {message.claim_id} was saved but could not be matched again: {message.error}",
+            severity="error",
+            timeout=10,
+        )
+
+    def on_export_finished(self, message: ExportFinished) -> None:
+        self.notify(f"Exported {message.count} claims to {message.path}")
+
+    def on_export_failed(self, message: ExportFailed) -> None:
+        self.notify(f"Could not export to {message.path}: {message.error}", severity="error")
+
+    # ----- moving --------------------------------------------------------------------------
+    def action_next_claim(self) -> None:
+        if self.queue.cursor_row + 1 < self.queue.row_count:
+            self._move_to(self.queue.cursor_row + 1)
+        elif self.queue.row_count:
+            self.notify("That was the last claim of the queue.", timeout=2)
+
+    def action_previous_claim(self) -> None:
+        if self.queue.cursor_row > 0:
+            self._move_to(self.queue.cursor_row - 1)
+
+    def action_page(self, direction: int) -> None:
+        last = self.queue.row_count - 1
+        if last >= 0:
+            self._move_to(max(0, min(last, self.queue.cursor_row + direction * PAGE_ROWS)))
+
+    def _move_evidence(self, step: int) -> None:
+        index = self.evidence_index + step
+        if 0 <= index < len(self.evidence):
+            self.evidence_index = index
+            self.query_one(EvidenceList).move_cursor(row=index, animate=False)
+            self._render_detail()
+
+    def action_next_evidence(self) -> None:
+        self._move_evidence(1)
+
+    def action_previous_evidence(self) -> None:
+        self._move_evidence(-1)
+
+    # ----- reviewing -----------------------------------------------------------------------
+    def _record(self, change: Change | None, render: bool = True) -> None:
+        if change is not None:
+            self.changes.record(change)
+            self._state_changed(change.claim_id, change.new, render)
+
+    def action_verdict(self, verdict_id: str) -> None:
+        if self.claim is None:
+            return
+        change = self._attempt(
+            "save the verdict", set_verdict, self.ws, self.claim.id, verdict_id, self.reviewer
+        )
+        if change is None:
+            return
+        last = self.queue.cursor_row + 1 >= self.queue.row_count
+        self._record(change, render=last)
+        self.action_next_claim()
+
+    def action_toggle_cite(self) -> None:
+        match = self._current_match()
+        if self.claim is None or match is None:
+            self.notify("No evidence to cite for this claim.", severity="warning")
+            return
+        self._record(
+            self._attempt(
+                "cite the evidence",
+                toggle_cite,
+                self.ws,
+                self.claim.id,
+                match["passage_id"],
+                self.reviewer,
+            )
+        )
+
+    def action_note(self) -> None:
+        if self.claim is None:
+            return
+        claim_id = self.claim.id
+
+        def save(note: str | None) -> None:
+            if note is None or note == self.state.note or self.claim is None:
+                return
+            self._record(
+                self._attempt("save the note", set_note, self.ws, claim_id, note, self.reviewer)
+            )
+
+        self.push_screen(NoteDialog(claim_id, self.state.note), save)
+
+    def _step_history(self, undo: bool) -> None:
+        stack = self.changes.undo_stack if undo else self.changes.redo_stack
+        step = self.changes.undo if undo else self.changes.redo
+        verb = "undo" if undo else "redo"
+        if not stack:
+            self.notify(f"Nothing to {verb}.", timeout=2)
+            return
+        # History keeps the step on its stack when the write fails (a locked database).
+        change = self._attempt(verb, step, self.ws, self.reviewer)
+        if change is None:
+            return
+        state = change.old if undo else change.new
+        index = self.queue.index_of(change.claim_id)
+        if index is not None and (self.claim is None or self.claim.id != change.claim_id):
+            self._move_to(index)
+        self._state_changed(change.claim_id, state)
+        self.notify(f"{verb.capitalize()}: {change.action} on claim {change.claim_id}", timeout=3)
+
+    def action_undo(self) -> None:
+        self._step_history(undo=True)
+
+    def action_redo(self) -> None:
+        self._step_history(undo=False)
+
+    def action_edit_claim(self) -> None:
+        if self.claim is None:
+            return
+        claim = self.claim
+
+        def save(text: str | None) -> None:
+            if text is None or text.strip() == claim.text:
+                return
+            if not self._attempt("reword the claim", self._reword, claim.id, text):
+                return
+            self.queue.set_text(claim.id, text.strip())
+            k = len(self._matches.get(claim.id, ())) or DEFAULT_TOP_K
+            self._forget(claim.id)  # the shared terms change with the wording
+            if self.claim is not None and self.claim.id == claim.id:
+                self._select(claim.id)
+            self.notify(f"Claim {claim.id} reworded; matching its evidence again…", timeout=3)
+            self._rematch(claim.id, k)
+
+        self.push_screen(EditClaimDialog(claim.id, claim.text), save)
+
+    def _reword(self, claim_id: int, text: str) -> bool:
+        edit_claim(self.ws, claim_id, text, self.reviewer)  # returns nothing: True says it ran
+        return True
+
+    def action_open_passage(self) -> None:
+        match = self._current_match()
+        if match is None:
+            self.notify("No evidence to open for this claim.", severity="warning")
+            return
+        self.push_screen(PassageScreen(match, self._spans_of(match)))
+
+    def action_hints(self) -> None:
+        mode = self.settings.hints
+        if mode == "always":
+            self.notify("Hints are always shown (settings: review.hints = always).", timeout=3)
+        elif mode == "after-verdict" and not self.state.verdict:
+            self.notify(
+                "Hints show once this claim has a verdict (settings: after-verdict).",
+                severity="warning",
+                timeout=3,
+            )
+        elif mode == "after-verdict":
+            self.notify("Hints are shown for claims with a verdict.", timeout=3)
+        else:
+            self.hints_revealed = not self.hints_revealed
+            self._render_detail()
+
+    # ----- queue ---------------------------------------------------------------------------
+    def _apply_filter(self, new: QueueFilter | None) -> None:
+        if new is None or new == self.queue_filter:
+            return
+        self.queue_filter = new
+        self._load_queue(keep=self.claim.id if self.claim else None)
+
+    def action_filter(self) -> None:
+        articles = [name for name in self.counts if name]
+        self.push_screen(FilterDialog(self.queue_filter, articles), self._apply_filter)
+
+    def action_search(self) -> None:
+        def search(text: str | None) -> None:
+            if text is not None:
+                self._apply_filter(replace(self.queue_filter, search=text.strip()))
+
+        self.push_screen(
+            PromptDialog(
+                "Search claims and notes (empty shows all)",
+                self.queue_filter.search,
+                "a word, a name, a number",
+            ),
+            search,
+        )
+
+    def action_refresh(self) -> None:
+        self._matches.clear()
+        self._spans.clear()
+        self.contexts.clear()
+        self._load_queue(keep=self.claim.id if self.claim else None)
+        self.notify(f"Queue reloaded: {self.queue.row_count} claims.", timeout=2)
+
+    # ----- export, help --------------------------------------------------------------------
+    def action_export(self) -> None:
+        def start(path: str | None) -> None:
+            if path is not None and path.strip():
+                self._export(Path(path.strip()).expanduser())
+
+        self.push_screen(
+            PromptDialog("Export every claim as JSONL to", DEFAULT_EXPORT, DEFAULT_EXPORT), start
+        )
+
+    def _keys_by_id(self) -> dict[str, str]:
+        """Each main-screen binding id with its keys as mapped now (remaps included)."""
+        keys: dict[str, list[str]] = {}
+        for key, active in self.screen.active_bindings.items():
+            if active.binding.id:
+                keys.setdefault(active.binding.id, []).append(
+                    self.get_key_display(active.binding) or key
+                )
+        return {binding_id: " ".join(dict.fromkeys(k)) for binding_id, k in keys.items()}
+
+    def action_help(self) -> None:
+        keys = self._keys_by_id()
+        unique = {b.id: b for b in REVIEW_BINDINGS}.values()
+        self.push_screen(HelpScreen([(keys[b.id], b.description) for b in unique if b.id in keys]))
+
+    # ----- workers -------------------------------------------------------------------------
+    def _retriever_in(self, workspace: Workspace) -> Any:
+        # Models take seconds to load: once per app, on the first re-match, under a lock so
+        # that two quick edits do not load them twice.
+        with self._retriever_lock:
+            if self._retriever is None:
+                self._retriever = self.retriever_factory(workspace)
+            return self._retriever
+
+    @work(thread=True, group="rematch")
+    def _rematch(self, claim_id: int, k: int) -> None:
+        from workbench.match import match_claims
+
+        try:
+            # SQLite connections stay in the thread that opened them.
+            with Workspace.open(self.workspace_path) as ws:
+                results = match_claims(ws, self._retriever_in(ws), [claim_id], k)
+        except Exception as exc:
+            # Anything from loading models or indexes is shown to the reviewer; the edit is
+            # already saved, so the app goes on.
+            self.post_message(RematchFailed(claim_id, f"{type(exc).__name__}: {exc}"))
+            return
+        count = len(results[0]["matches"]) if results else 0
+        self.post_message(ClaimRematched(claim_id, count))
+
+    @work(thread=True, group="export")
+    def _export(self, path: Path) -> None:
+        from workbench.export import export_jsonl
+
+        try:
+            with Workspace.open(self.workspace_path) as ws:
+                count = export_jsonl(ws, path)
+        except (WorkbenchError, sqlite3.Error, OSError) as exc:
+            self.post_message(ExportFailed(path, str(exc)))
+            return
+        self.post_message(ExportFinished(path, count))
+
+
+def run_review(workspace_path: Path, reviewer: str, settings: Settings) -> None:
+    """Run the review UI on a workspace until the reviewer quits."""
+    ReviewApp(workspace_path, reviewer, settings).run()
