@@ -289,20 +289,56 @@ def _print_matches(results: list[dict[str, Any]]) -> None:
 @handle_errors
 def export(
     workspace: WorkspaceOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Output format: jsonl.")] = "jsonl",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", help="Output format: jsonl, claimreview, csv, markdown or html."
+        ),
+    ] = "jsonl",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
     ] = None,
+    article: Annotated[
+        str | None, typer.Option("--article", help="Only this article's claims (its name).")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            help="reviewed (claims with a verdict, not 'not a claim') or all "
+            "(default: all for jsonl, reviewed for the reports).",
+            show_default=False,
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Labels in: en or fr.")] = "en",
 ) -> None:
-    """Export claims with their matches, verdicts and audit trail."""
-    from workbench.export import export_jsonl
+    """Export claims with their matches, verdicts and audit trail, or a report of them."""
+    from workbench.export import export as write_export
+    from workbench.report import FORMATS, ReportOptions
+    from workbench.settings import load_settings
 
-    if fmt != "jsonl":
-        raise WorkbenchError(f"unknown format {fmt!r}: this version exports jsonl")
+    if fmt not in FORMATS:
+        raise WorkbenchError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
     with _open(workspace) as ws:
-        count = export_jsonl(ws, output)
+        publish = load_settings(ws.root).publish
+        options = ReportOptions(
+            lang=lang,
+            status=status or ("all" if fmt == "jsonl" else "reviewed"),
+            article=article,
+            organization=publish.organization,
+            organization_url=publish.url,
+            review_url=publish.review_url,
+        )
+        count = write_export(ws, output, fmt, options)
     if count == 0:
-        typer.echo("workbench: the workspace has no claims yet; wrote an empty export", err=True)
+        which = "reviewed claims" if options.status == "reviewed" else "claims"
+        typer.echo(f"workbench: no {which} yet; wrote an empty {fmt} report", err=True)
+    if fmt == "claimreview" and not publish.review_url and count:
+        typer.echo(
+            "workbench: no [publish] review_url in the settings: the ClaimReview objects have "
+            "no url; add it before publishing (Google requires the fact-check page's URL)",
+            err=True,
+        )
 
 
 ReviewerOpt = Annotated[

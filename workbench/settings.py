@@ -14,6 +14,18 @@ HINT_MODES = ("hidden", "after-verdict", "always")
 
 
 @dataclass(frozen=True)
+class Publish:
+    """How exported fact-checks name their publisher and their pages (`[publish]`).
+
+    `review_url` is a template with `{claim_id}`, e.g. "https://example.org/fact-checks/{claim_id}".
+    """
+
+    organization: str = "Fact-check workbench"
+    url: str = ""
+    review_url: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     """What a person can set once instead of on every command line.
 
@@ -26,6 +38,7 @@ class Settings:
     hints: str = "hidden"
     keys: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    publish: Publish = field(default_factory=Publish)
 
 
 def config_paths(workspace_root: Path | None) -> list[Path]:
@@ -61,11 +74,18 @@ def load_settings(workspace_root: Path | None = None) -> Settings:
                 )
             merged["hints"] = review["hints"]
         merged["keys"].update({str(k): str(v) for k, v in data.get("keys", {}).items()})
+        publish = data.get("publish", {})
+        if not isinstance(publish, dict):
+            raise InputError(f"{path}: [publish] must be a table")
+        for name in ("organization", "url", "review_url"):
+            if name in publish:
+                merged.setdefault("publish", {})[name] = str(publish[name])
     return Settings(
         reviewer=merged.get("reviewer", ""),
         hints=merged.get("hints", "hidden"),
         keys=merged["keys"],
         source=", ".join(sources),
+        publish=Publish(**merged.get("publish", {})),
     )
 
 

@@ -1,0 +1,94 @@
+"""Provides ClaimReview JSON-LD (schema.org, as Google's fact-check markup documents it)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from workbench.report import ReportOptions, label, rating_of, safe_url
+from workbench.scale import BEST_RATING, WORST_RATING
+
+SHORT = 75
+
+_NAME = r"((?:[A-ZÀ-Ý][\w'’-]*\.?\s+)*[A-ZÀ-Ý][\w'’-]+)"
+_VERB = r"(?:a déclaré|a indiqué|a affirmé|a expliqué|a souligné|a assuré|said|says|stated|claimed)"
+_HONORIFIC = re.compile(r"^(?:M\.|Mme|Mr\.?|Mrs\.?|Ms\.?|Dr\.?)\s+")
+_BEFORE = re.compile(_NAME + r"\s+" + _VERB)
+_AFTER = re.compile(_VERB + r"\s+" + _NAME)
+
+
+def guess_claimant(claim: str) -> str:
+    """The person who made the claim, when the claim names them before (or right after)
+    a verb of saying ("M. Poutine a déclaré", "a indiqué M. Poutine", "Putin said"); else ""."""
+    for pattern in (_BEFORE, _AFTER):
+        found = pattern.search(claim)
+        if found:
+            return _HONORIFIC.sub("", found.group(1)).strip()
+    return ""
+
+
+def short_claim(text: str, limit: int = SHORT) -> str:
+    """The claim as one short sentence: cut at a word boundary under `limit` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "…"
+
+
+def claim_review(row: dict[str, Any], options: ReportOptions) -> dict[str, Any] | None:
+    """One ClaimReview object, or None for a claim without a verdict."""
+    rating = rating_of(row)
+    if rating is None:
+        return None
+    verdict = row["verdict"]
+    organization: dict[str, Any] = {"@type": "Organization", "name": options.organization}
+    if options.organization_url:
+        organization["url"] = options.organization_url
+    claimant = guess_claimant(row["claim"])
+    author = (
+        {"@type": "Person", "name": claimant}
+        if claimant
+        else {"@type": "Organization", "name": row["article"]}
+    )
+    appearance: dict[str, Any] = {"@type": "CreativeWork"}
+    if safe_url(row["article"]):
+        appearance["url"] = row["article"]
+    else:
+        appearance["name"] = row["article"]
+    review_rating: dict[str, Any] = {"@type": "Rating"}
+    if rating.value is not None:
+        review_rating.update(
+            ratingValue=rating.value, bestRating=BEST_RATING, worstRating=WORST_RATING
+        )
+    review_rating.update(
+        alternateName=label(rating, options.lang), name=label(rating, options.lang)
+    )
+    out: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+    }
+    if options.review_url:
+        out["url"] = options.review_url.format(claim_id=row["claim_id"])
+    out.update(
+        claimReviewed=short_claim(row["claim"]),
+        author=organization,
+        datePublished=verdict["updated_at"][:10],
+        inLanguage=options.lang,
+        itemReviewed={
+            "@type": "Claim",
+            "author": author,
+            "appearance": appearance,
+            "inLanguage": row["lang"],
+        },
+        reviewRating=review_rating,
+    )
+    return out
+
+
+def render_claimreview(rows: Sequence[dict[str, Any]], options: ReportOptions) -> str:
+    """A JSON list of ClaimReview objects, one per claim with a verdict."""
+    reviews = [review for row in rows if (review := claim_review(row, options)) is not None]
+    return json.dumps(reviews, ensure_ascii=False, indent=2) + "\n"

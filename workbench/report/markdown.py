@@ -1,0 +1,77 @@
+"""Provides the Markdown report: counts by verdict, then each claim with its evidence."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Any
+
+from workbench.report import TEXT, ReportOptions, counts, label, rating_of, safe_url
+
+
+def _text(value: str) -> str:
+    """Text that a Markdown renderer shows as written: no raw HTML, no stray links."""
+    escaped = html.escape(" ".join(value.split()), quote=False)
+    for char in "\\`*_[]":
+        escaped = escaped.replace(char, "\\" + char)
+    return escaped
+
+
+def _quote(value: str) -> str:
+    return "> " + _text(value)
+
+
+def _source(cited: dict[str, Any]) -> str:
+    title = _text(cited.get("title") or cited.get("evidence_id") or "")
+    url = safe_url(cited.get("url") or "")
+    link = f"[{title}](<{url.replace('>', '%3E')}>)" if url else title
+    details = [_text(x) for x in (cited.get("publisher"), cited.get("published")) if x]
+    return ", ".join([link, *details])
+
+
+def _claim(row: dict[str, Any], options: ReportOptions) -> list[str]:
+    words = TEXT[options.lang]
+    verdict = row.get("verdict") or {}
+    lines = [
+        f"### {words['claim']} {row['claim_id']}: {label(rating_of(row), options.lang)}",
+        "",
+        _quote(row["claim"]),
+        "",
+    ]
+    if verdict:
+        lines += [
+            f"{words['reviewer']}: {_text(verdict.get('reviewer', ''))} · "
+            f"{words['updated']}: {_text(verdict.get('updated_at', ''))}",
+            "",
+        ]
+    if verdict.get("note"):
+        lines += [f"**{words['note']}:** {_text(verdict['note'])}", ""]
+    cited = verdict.get("cited") or []
+    if cited:
+        lines += [f"**{words['evidence']}:**", ""]
+        for item in cited:
+            lines += [_quote(item.get("text", "")), ">", "> — " + _source(item), ""]
+    return lines
+
+
+def render_markdown(rows: Sequence[dict[str, Any]], options: ReportOptions) -> str:
+    """The report as Markdown, per article (with --article) or for the whole workspace."""
+    words = TEXT[options.lang]
+    title = words["title"] + (f": {_text(options.article)}" if options.article else "")
+    lines = [f"# {title}", ""]
+    if not rows:
+        return "\n".join([*lines, words["empty"], ""])
+    lines += [
+        f"{len(rows)} {words['claims']}.",
+        "",
+        f"| {words['verdict']} | {words['count']} |",
+        "|---|---:|",
+    ]
+    lines += [f"| {label(rating, options.lang)} | {n} |" for rating, n in counts(rows)]
+    lines.append("")
+    for article, group in groupby(rows, key=lambda row: row["article"]):
+        lines += [f"## {words['article']}: {_text(article)}", ""]
+        for row in group:
+            lines += _claim(row, options)
+    return "\n".join(lines)
