@@ -223,3 +223,23 @@ def test_review_without_claims_says_what_to_run(ingested: Path, tmp_path: Path) 
     assert "workbench match" in result.stderr and "Traceback" not in result.output
     result = _run("review", "--workspace", str(tmp_path / "none"))
     assert result.exit_code == ExitCode.WORKSPACE and "workbench ingest" in result.stderr
+
+
+def test_article_date_and_url_reach_the_workspace(ingested: Path, tmp_path: Path) -> None:
+    article = tmp_path / "osaka.en.txt"
+    article.write_text(
+        "Updated 11:02 a.m. June 28, 2019\n"
+        "President Donald Trump met Vladimir Putin on Friday at the G20 summit in Osaka.\n",
+        encoding="utf-8",
+    )
+    assert _run("match", str(article)).exit_code == 0
+    row = _jsonl(_run("export").stdout)[0]
+    assert (row["article_published"], row["article_url"]) == ("2019-06-28", "")
+    result = _run(
+        "match", str(article), "--url", "https://example.org/a", "--published", "2019-06-29"
+    )
+    assert result.exit_code == 0, result.output
+    row = _jsonl(_run("export").stdout)[0]
+    assert (row["article_published"], row["article_url"]) == ("2019-06-29", "https://example.org/a")
+    bad = _run("match", str(article), "--published", "29/06/2019")
+    assert bad.exit_code == ExitCode.BAD_INPUT and "ISO date" in bad.stderr

@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 from workbench import verdicts
 from workbench.cli import app
 from workbench.errors import ExitCode
+from workbench.extract.claimant import guess_claimant
 from workbench.report import ReportOptions, render
-from workbench.report.claimreview import guess_claimant, short_claim
+from workbench.report.claimreview import short_claim
 from workbench.settings import load_settings
 from workbench.workspace import Workspace
 
@@ -106,7 +107,13 @@ def build_reviewed(root: Path, tmp: Path) -> Workspace:
     evidence.write_text(
         "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in EVIDENCE), encoding="utf-8"
     )
-    ws = build_workspace(root, evidence, FIXTURES / "sotchi-poutine-pompeo.fr.txt")
+    ws = build_workspace(
+        root,
+        evidence,
+        FIXTURES / "sotchi-poutine-pompeo.fr.txt",
+        url="https://example.org/articles/sotchi-poutine-pompeo",
+        published="2019-05-15",
+    )
     verdicts.set_verdict(ws, 2, "mostly-true", "ana")
     verdicts.set_note(ws, 2, "L'appel du 3 mai a bien eu lieu.", "ana")
     verdicts.cite(ws, 2, passage_of(ws, "en-call"), "ana")
@@ -197,15 +204,20 @@ CLAIMREVIEW_SCHEMA = {
             },
             "itemReviewed": {
                 "type": "object",
-                "required": ["@type", "author", "appearance"],
+                "required": ["@type", "author", "appearance", "datePublished"],
                 "properties": {
                     "@type": {"const": "Claim"},
+                    "datePublished": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
                     "author": {
                         "type": "object",
                         "required": ["@type", "name"],
                         "properties": {"@type": {"enum": ["Person", "Organization"]}},
                     },
-                    "appearance": {"type": "object", "required": ["@type"]},
+                    "appearance": {
+                        "type": "object",
+                        "required": ["@type", "url"],
+                        "properties": {"url": {"type": "string", "pattern": "^https?://"}},
+                    },
                 },
             },
             "reviewRating": {
@@ -239,7 +251,11 @@ def test_claimreview_is_valid_and_skips_unreviewed_and_not_a_claim(
         "name": "Les Vérificateurs",
         "url": "https://example.org",
     }
-    assert reviews[0]["itemReviewed"]["author"] == {"@type": "Person", "name": "Poutine"}
+    # The claimant, with the short name expanded from the article ("M. Poutine").
+    assert reviews[0]["itemReviewed"]["author"] == {"@type": "Person", "name": "Vladimir Poutine"}
+    assert reviews[1]["itemReviewed"]["author"] == {"@type": "Person", "name": "Vladimir Poutine"}
+    assert reviews[0]["itemReviewed"]["datePublished"] == "2019-05-15"
+    assert reviews[0]["itemReviewed"]["appearance"]["url"].endswith("/sotchi-poutine-pompeo")
     assert reviews[1]["reviewRating"]["ratingValue"] == 1
     assert reviews[1]["reviewRating"]["alternateName"] == "False"
     assert "ratingValue" not in reviews[2]["reviewRating"]  # unverifiable is not on the scale

@@ -225,6 +225,13 @@ def match(
     pretty: Annotated[
         bool, typer.Option("--pretty", help="A readable summary for people instead of JSONL.")
     ] = False,
+    published: Annotated[
+        str | None,
+        typer.Option(help="The articles' publication date (ISO); default: found in a dateline."),
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Where the article appeared (one article).")
+    ] = None,
 ) -> None:
     """Add claims to the workspace, match each to evidence, print JSONL (one claim a line)."""
     from workbench.match import (
@@ -241,6 +248,13 @@ def match(
         raise WorkbenchError(f"unknown fusion {fusion!r}: use 'lang' or 'rrf'")
     if top_k < 1:
         raise WorkbenchError("--top-k must be at least 1")
+    if published:
+        from datetime import date
+
+        try:
+            published = date.fromisoformat(published).isoformat()
+        except ValueError:
+            raise InputError(f"--published {published!r} is not an ISO date (YYYY-MM-DD)") from None
     with _open(workspace) as ws:
         # Load models and indexes first: a broken workspace must fail before claims are added.
         retriever = open_retriever(ws, model, FusionConfig(mode=fusion))
@@ -257,7 +271,7 @@ def match(
                 records = parse_claim_records(read_text(path).splitlines(), str(path))
                 claim_ids += add_claim_records(ws, records, path.name)
             else:
-                claim_ids += add_article(ws, path)
+                claim_ids += add_article(ws, path, url or "", published or "")
         if not claim_ids:
             typer.echo("workbench: no check-worthy claims found", err=True)
             return

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,48 @@ from workbench.retrieve import Retriever
 from workbench.workspace import ClaimRow, Workspace
 
 CLAIM_SUFFIXES = {".jsonl", ".ndjson"}
+_MONTHS = {
+    **dict.fromkeys(("janvier", "january", "jan"), 1),
+    **dict.fromkeys(("février", "fevrier", "february", "feb"), 2),
+    **dict.fromkeys(("mars", "march", "mar"), 3),
+    **dict.fromkeys(("avril", "april", "apr"), 4),
+    **dict.fromkeys(("mai", "may"), 5),
+    **dict.fromkeys(("juin", "june", "jun"), 6),
+    **dict.fromkeys(("juillet", "july", "jul"), 7),
+    **dict.fromkeys(("août", "aout", "august", "aug"), 8),
+    **dict.fromkeys(("septembre", "september", "sept", "sep"), 9),
+    **dict.fromkeys(("octobre", "october", "oct"), 10),
+    **dict.fromkeys(("novembre", "november", "nov"), 11),
+    **dict.fromkeys(("décembre", "decembre", "december", "dec"), 12),
+}
+_DATES = (
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), ("y", "m", "d")),
+    (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), ("d", "m", "y")),
+    (re.compile(r"\b(\d{1,2})(?:er)?\s+([^\W\d_]+)\.?\s+(\d{4})\b"), ("d", "M", "y")),
+    (re.compile(r"\b([^\W\d_]+)\.?\s+(\d{1,2}),?\s+(\d{4})\b"), ("M", "d", "y")),
+)
 
 
-def add_article(workspace: Workspace, path: Path) -> list[int]:
-    """Extract the claims of an article file and store them; return their ids."""
+def article_date(text: str, lines: int = 3) -> str:
+    """An ISO date from the article's first lines ("Updated ... June 28, 2019", "15/05/2019",
+    "le 15 mai 2019"), or '' when none has a year: a date is never guessed."""
+    head = "\n".join(text.splitlines()[:lines])
+    for pattern, order in _DATES:
+        for match in pattern.finditer(head):
+            parts = dict(zip(order, match.groups(), strict=True))
+            month = _MONTHS.get(parts["M"].lower()) if "M" in parts else int(parts["m"])
+            try:
+                return date(int(parts["y"]), month or 0, int(parts["d"])).isoformat()
+            except ValueError:
+                continue
+    return ""
+
+
+def add_article(workspace: Workspace, path: Path, url: str = "", published: str = "") -> list[int]:
+    """Extract the claims of an article file and store them; return their ids.
+
+    `published` (ISO date) defaults to a full date found in the article's first lines (its
+    dateline or update stamp); `url` is where the article appeared."""
     from workbench.extract import extract_claims
     from workbench.textio import read_text
 
@@ -31,6 +71,8 @@ def add_article(workspace: Workspace, path: Path) -> list[int]:
         lang=lang,
         text=text,
         claims=[c.__dict__ for c in claims],
+        url=url,
+        published=published or article_date(text),
     )
 
 

@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import WorkspaceError
+from workbench.extract.claimant import guess_claimant
 
 DB_NAME = "workbench.db"
 INDEX_DIR = "index"
 MANIFEST = "manifest.json"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Steps from one schema version to the next, applied in order inside one transaction; the
 # base schema below is version 1. Never edit a step that has shipped: add one.
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -32,6 +33,11 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         # A reviewer can reword a claim; the extracted wording is kept beside it.
         "ALTER TABLE claims ADD COLUMN original_text TEXT",
         "CREATE INDEX IF NOT EXISTS audit_claim ON audit_log(claim_id)",
+    ),
+    3: (
+        # Where and when the article appeared: ClaimReview's itemReviewed needs both.
+        "ALTER TABLE articles ADD COLUMN url TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE articles ADD COLUMN published TEXT NOT NULL DEFAULT ''",
     ),
 }
 
@@ -436,8 +442,13 @@ class Workspace:
         lang: str,
         text: str,
         claims: Sequence[dict],
+        url: str = "",
+        published: str = "",
     ) -> list[int]:
-        """Store an article and its claims (idempotent); return the claims' ids in order."""
+        """Store an article and its claims (idempotent); return the claims' ids in order.
+
+        A URL or publication date given for an article already stored fills in or replaces
+        what it had (the claims, verdicts and matches stay)."""
         now = _now()
         with self.transaction() as conn:
             row = conn.execute(
@@ -445,11 +456,16 @@ class Workspace:
             ).fetchone()
             if row:
                 article_id = row[0]
+                for column, value in (("url", url), ("published", published)):
+                    if value:
+                        conn.execute(
+                            f"UPDATE articles SET {column} = ? WHERE id = ?", (value, article_id)
+                        )
             else:
                 article_id = conn.execute(
-                    "INSERT INTO articles(name, source, content_hash, lang, text, added_at) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (name, source, content_hash, lang, text, now),
+                    "INSERT INTO articles(name, source, content_hash, lang, text, added_at, url, "
+                    "published) VALUES (?,?,?,?,?,?,?,?)",
+                    (name, source, content_hash, lang, text, now, url, published),
                 ).lastrowid
             ids = []
             for claim in claims:
@@ -560,12 +576,17 @@ class Workspace:
                     (claim.id,),
                 )
             ]
-            (original,) = self.conn.execute(
-                "SELECT original_text FROM claims WHERE id = ?", (claim.id,)
+            original, article_url, article_published, article_text = self.conn.execute(
+                "SELECT c.original_text, a.url, a.published, a.text FROM claims c "
+                "JOIN articles a ON a.id = c.article_id WHERE c.id = ?",
+                (claim.id,),
             ).fetchone()
             yield {
                 **claim.as_record(),
                 "original_text": original,
+                "article_url": article_url,
+                "article_published": article_published,
+                "claimant": guess_claimant(claim.text, article_text),
                 "reasons": list(claim.reasons),
                 "matches": matches,
                 "verdict": (

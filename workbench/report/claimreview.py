@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
+from workbench.extract.claimant import guess_claimant
 from workbench.report import ReportOptions, label, rating_of, safe_url
 from workbench.scale import BEST_RATING, WORST_RATING
 
 SHORT = 75
-
-_NAME = r"((?:[A-ZÀ-Ý][\w'’-]*\.?\s+)*[A-ZÀ-Ý][\w'’-]+)"
-_VERB = r"(?:a déclaré|a indiqué|a affirmé|a expliqué|a souligné|a assuré|said|says|stated|claimed)"
-_HONORIFIC = re.compile(r"^(?:M\.|Mme|Mr\.?|Mrs\.?|Ms\.?|Dr\.?)\s+")
-_BEFORE = re.compile(_NAME + r"\s+" + _VERB)
-_AFTER = re.compile(_VERB + r"\s+" + _NAME)
-
-
-def guess_claimant(claim: str) -> str:
-    """The person who made the claim, when the claim names them before (or right after)
-    a verb of saying ("M. Poutine a déclaré", "a indiqué M. Poutine", "Putin said"); else ""."""
-    for pattern in (_BEFORE, _AFTER):
-        found = pattern.search(claim)
-        if found:
-            return _HONORIFIC.sub("", found.group(1)).strip()
-    return ""
 
 
 def short_claim(text: str, limit: int = SHORT) -> str:
@@ -47,15 +31,16 @@ def claim_review(row: dict[str, Any], options: ReportOptions) -> dict[str, Any] 
     organization: dict[str, Any] = {"@type": "Organization", "name": options.organization}
     if options.organization_url:
         organization["url"] = options.organization_url
-    claimant = guess_claimant(row["claim"])
+    claimant = row.get("claimant") or guess_claimant(row["claim"])
     author = (
         {"@type": "Person", "name": claimant}
         if claimant
         else {"@type": "Organization", "name": row["article"]}
     )
     appearance: dict[str, Any] = {"@type": "CreativeWork"}
-    if safe_url(row["article"]):
-        appearance["url"] = row["article"]
+    url = row.get("article_url") or row["article"]
+    if safe_url(url):
+        appearance["url"] = url
     else:
         appearance["name"] = row["article"]
     review_rating: dict[str, Any] = {"@type": "Rating"}
@@ -80,6 +65,7 @@ def claim_review(row: dict[str, Any], options: ReportOptions) -> dict[str, Any] 
         itemReviewed={
             "@type": "Claim",
             "author": author,
+            **({"datePublished": row["article_published"]} if row.get("article_published") else {}),
             "appearance": appearance,
             "inLanguage": row["lang"],
         },
