@@ -22,9 +22,9 @@ $(STAMP): pyproject.toml
 run: setup
 	$(WB) ingest evidence/
 	@if [ -t 0 ] && [ -t 1 ]; then \
-		$(WB) match seeds/sotchi-poutine-pompeo.fr.txt --top-k 5 > /dev/null && $(WB) review; \
+		$(WB) match seeds/sotchi-poutine-pompeo.fr.txt --top-k 5 --published 2019-05-15 > /dev/null && $(WB) review; \
 	else \
-		$(WB) match seeds/sotchi-poutine-pompeo.fr.txt --top-k 5 --pretty; \
+		$(WB) match seeds/sotchi-poutine-pompeo.fr.txt --top-k 5 --published 2019-05-15 --pretty; \
 	fi
 
 lint: setup
