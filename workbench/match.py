@@ -11,24 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import InputError
+from workbench.index.bridge import month_number
 from workbench.retrieve import Retriever
 from workbench.workspace import ClaimRow, Workspace
 
 CLAIM_SUFFIXES = {".jsonl", ".ndjson"}
-_MONTHS = {
-    **dict.fromkeys(("janvier", "january", "jan"), 1),
-    **dict.fromkeys(("février", "fevrier", "february", "feb"), 2),
-    **dict.fromkeys(("mars", "march", "mar"), 3),
-    **dict.fromkeys(("avril", "april", "apr"), 4),
-    **dict.fromkeys(("mai", "may"), 5),
-    **dict.fromkeys(("juin", "june", "jun"), 6),
-    **dict.fromkeys(("juillet", "july", "jul"), 7),
-    **dict.fromkeys(("août", "aout", "august", "aug"), 8),
-    **dict.fromkeys(("septembre", "september", "sept", "sep"), 9),
-    **dict.fromkeys(("octobre", "october", "oct"), 10),
-    **dict.fromkeys(("novembre", "november", "nov"), 11),
-    **dict.fromkeys(("décembre", "decembre", "december", "dec"), 12),
-}
 _DATES = (
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), ("y", "m", "d")),
     (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), ("d", "m", "y")),
@@ -44,7 +31,7 @@ def article_date(text: str, lines: int = 3) -> str:
     for pattern, order in _DATES:
         for match in pattern.finditer(head):
             parts = dict(zip(order, match.groups(), strict=True))
-            month = _MONTHS.get(parts["M"].lower()) if "M" in parts else int(parts["m"])
+            month = month_number(parts["M"]) if "M" in parts else int(parts["m"])
             try:
                 return date(int(parts["y"]), month or 0, int(parts["d"])).isoformat()
             except ValueError:

@@ -93,6 +93,11 @@ def transliterate_fr(name: str) -> str:
     return out
 
 
+def month_number(word: str) -> int | None:
+    """1-12 for a French or English month name or abbreviation ("Juin", "août", "Sept.")."""
+    return _month(_fold(word))
+
+
 def _month(word: str) -> int | None:
     if word in ("may", "mai"):
         return 5
