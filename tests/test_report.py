@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from reviewdata import build_workspace
+from reviewdata import MINI_EVIDENCE, build_workspace
 from typer.testing import CliRunner
 
 from workbench import verdicts
@@ -36,26 +36,10 @@ HOSTILE = (
     "<img src=x onerror=\"document.body.appendChild(document.createElement('pwned-marker'))\">"
     " à une collusion."
 )
+_MINI = {record["id"]: record for record in MINI_EVIDENCE}
 EVIDENCE = [
-    {
-        "id": "en-call",
-        "title": "Trump and Putin phone call",
-        "text": "Donald Trump and Vladimir Putin spoke by phone on 3 May 2019 for over an hour.",
-        "url": "https://example.org/call",
-        "publisher": "Example",
-        "published": "2019-05-03",
-        "lang": "en",
-    },
-    {
-        "id": "en-mueller",
-        "title": "What the special counsel found",
-        "text": "The Mueller report did not establish that the campaign conspired or "
-        "coordinated with the Russian government.",
-        "url": "https://example.org/mueller",
-        "publisher": "Example",
-        "published": "2019-04-18",
-        "lang": "en",
-    },
+    _MINI["en-call"],
+    _MINI["en-mueller"],
     {
         "id": "fr-hostile",
         "title": "Une source <b>piégée</b> & « citée »",
@@ -65,16 +49,7 @@ EVIDENCE = [
         "published": "2019-04-19",
         "lang": "fr",
     },
-    {
-        "id": "fr-helsinki",
-        "title": "Sommet d'Helsinki",
-        "text": "Vladimir Poutine et Donald Trump se sont rencontrés à Helsinki "
-        "le 16 juillet 2018.",
-        "url": "https://example.org/helsinki",
-        "publisher": "Exemple",
-        "published": "2018-07-16",
-        "lang": "fr",
-    },
+    _MINI["fr-helsinki"],
 ]
 PUBLISH = """\
 [publish]
