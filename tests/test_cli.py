@@ -151,6 +151,8 @@ def test_extract_prints_claims_without_a_workspace(seed_article: Path) -> None:
     assert result.exit_code == 0
     records = _jsonl(result.stdout)
     assert len(records) >= 4 and all(r["lang"] == "fr" for r in records)
+    mueller = next(r for r in records if "collusion" in r["claim"])
+    assert mueller["claimant"] == "Vladimir Poutine"
     assert not Path(os.environ["WORKBENCH_HOME"]).exists()
 
 

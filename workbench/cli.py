@@ -191,6 +191,7 @@ def extract(
 ) -> None:
     """Print the article's check-worthy claims as JSONL (no workspace needed)."""
     from workbench.extract import extract_claims
+    from workbench.extract.claimant import guess_claimant
     from workbench.textio import read_text
 
     text = read_text(article)
@@ -205,6 +206,7 @@ def extract(
                 "lang": claim.lang,
                 "score": round(claim.score, 4),
                 "reasons": list(claim.reasons),
+                "claimant": guess_claimant(claim.text, text),
             }
         )
 

@@ -543,14 +543,15 @@ class Workspace:
             out.append(record)
         return out
 
-    def article_of(self, claim_id: int) -> tuple[int, str] | None:
-        """(article id, article text) of a claim; the text is '' for claims given directly."""
+    def article_of(self, claim_id: int) -> tuple[int, str, str] | None:
+        """(article id, text, publication date) of a claim's article; the text is '' for
+        claims given directly, the date '' when unknown."""
         row = self.conn.execute(
-            "SELECT a.id, a.text FROM claims c JOIN articles a ON a.id = c.article_id "
-            "WHERE c.id = ?",
+            "SELECT a.id, a.text, a.published FROM claims c JOIN articles a "
+            "ON a.id = c.article_id WHERE c.id = ?",
             (claim_id,),
         ).fetchone()
-        return (int(row[0]), row[1]) if row else None
+        return (int(row[0]), row[1], row[2]) if row else None
 
     def export_rows(self) -> Iterator[dict[str, Any]]:
         """Every claim with its article, stored matches, verdict and audit trail."""

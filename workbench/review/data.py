@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.chunk import sentence_spans
+from workbench.extract.claimant import guess_claimant
 from workbench.workspace import Workspace
 
 
@@ -21,6 +22,8 @@ class Context:
     before: str
     claim: str
     after: str
+    claimant: str = ""
+    published: str = ""
 
 
 class ArticleContexts:
@@ -28,7 +31,7 @@ class ArticleContexts:
 
     def __init__(self, neighbours: int = 1) -> None:
         self.neighbours = neighbours
-        self._articles: dict[int, tuple[str, list[tuple[int, int]]]] = {}
+        self._articles: dict[int, tuple[str, list[tuple[int, int]], str]] = {}
         self._article_of: dict[int, int] = {}
 
     def clear(self) -> None:
@@ -41,18 +44,20 @@ class ArticleContexts:
             found = workspace.article_of(claim_id)
             if found is None:
                 return Context("", "", "")
-            article_id, text = found
+            article_id, text, published = found
             self._article_of[claim_id] = article_id
             if article_id not in self._articles:
-                self._articles[article_id] = (text, sentence_spans(text) if text else [])
+                spans = sentence_spans(text) if text else []
+                self._articles[article_id] = (text, spans, published)
         article_id = self._article_of[claim_id]
-        text, spans = self._articles[article_id]
+        text, spans, published = self._articles[article_id]
         if not text or not 0 <= start < end <= len(text):
-            return Context("", "", "")
+            return Context("", "", "", published=published)
+        claimant = guess_claimant(text[start:end], text)
         inside = [i for i, (s, e) in enumerate(spans) if s < end and e > start]
         if not inside:
-            return Context("", text[start:end], "")
+            return Context("", text[start:end], "", claimant, published)
         first = max(0, inside[0] - self.neighbours)
         last = min(len(spans) - 1, inside[-1] + self.neighbours)
         begin, finish = min(spans[first][0], start), max(spans[last][1], end)
-        return Context(text[begin:start], text[start:end], text[end:finish])
+        return Context(text[begin:start], text[start:end], text[end:finish], claimant, published)

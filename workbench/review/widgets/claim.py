@@ -22,6 +22,11 @@ class ClaimView(Static):
         out.append(f"Claim {claim.id}", style="bold")
         out.append(f"  {claim.lang or '?'}  ·  check-worthiness {claim.score:.2f}  ·  ")
         out.append(claim.article, style="italic")
+        if context.published:
+            out.append(f"  ·  {context.published}")
+        if context.claimant:
+            out.append("\nClaimant: ", style="bold")
+            out.append(context.claimant)
         out.append("\nVerdict: ", style="bold")
         out.append_text(badge(state.verdict) if state.verdict else Text("none yet", style="dim"))
         out.append(f"   Cited: {len(state.cited)}", style="bold" if state.cited else "dim")
