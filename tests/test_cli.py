@@ -153,6 +153,10 @@ def test_extract_prints_claims_without_a_workspace(seed_article: Path) -> None:
     assert len(records) >= 4 and all(r["lang"] == "fr" for r in records)
     mueller = next(r for r in records if "collusion" in r["claim"])
     assert mueller["claimant"] == "Vladimir Poutine"
+    assert mueller["standalone"].startswith("Vladimir Poutine a par ailleurs félicité")
+    dated = _jsonl(_run("extract", str(seed_article), "--published", "2019-05-15").stdout)
+    assert "mardi 14 mai 2019 à Sotchi" in dated[0]["standalone"]
+    assert dated[0]["claim"] == records[0]["claim"]  # the original span is kept
     assert not Path(os.environ["WORKBENCH_HOME"]).exists()
 
 

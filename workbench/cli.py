@@ -188,13 +188,20 @@ def extract(
     min_score: Annotated[
         float | None, typer.Option(help="Keep sentences scoring at least this.")
     ] = None,
+    published: Annotated[
+        str | None,
+        typer.Option(help="The article's date (ISO), to date 'mardi'; default: its dateline."),
+    ] = None,
 ) -> None:
     """Print the article's check-worthy claims as JSONL (no workspace needed)."""
     from workbench.extract import extract_claims
     from workbench.extract.claimant import guess_claimant
+    from workbench.extract.context import standalone
+    from workbench.match import article_date
     from workbench.textio import read_text
 
     text = read_text(article)
+    when = published or article_date(text)
     kwargs = {} if min_score is None else {"min_score": min_score}
     for claim in extract_claims(text, **kwargs):
         _emit(
@@ -207,8 +214,14 @@ def extract(
                 "score": round(claim.score, 4),
                 "reasons": list(claim.reasons),
                 "claimant": guess_claimant(claim.text, text),
+                # The claim as it reads alone (names, relative dates), and why it changed.
+                **_standalone_fields(standalone(claim.text, text, claim.lang, when)),
             }
         )
+
+
+def _standalone_fields(result: Any) -> dict[str, Any]:
+    return {"standalone": result.text, "resolutions": list(result.resolutions)}
 
 
 @app.command()
