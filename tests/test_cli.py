@@ -157,6 +157,8 @@ def test_extract_prints_claims_without_a_workspace(seed_article: Path) -> None:
     dated = _jsonl(_run("extract", str(seed_article), "--published", "2019-05-15").stdout)
     assert "mardi 14 mai 2019 à Sotchi" in dated[0]["standalone"]
     assert dated[0]["claim"] == records[0]["claim"]  # the original span is kept
+    call = next(r for r in dated if "3 mai" in r["claim"])
+    assert {"text": "3 mai", "value": "2019-05-03"}.items() <= call["dates"][0].items()
     assert not Path(os.environ["WORKBENCH_HOME"]).exists()
 
 

@@ -22,9 +22,11 @@ def test_weekday_is_dated_back_from_the_article_date() -> None:
     # 15 May 2019 was a Wednesday: "mardi" is the 14th.
     result = resolve_dates("Ils ont indiqué mardi à Sotchi que ...", "fr", "2019-05-15")
     assert result.text == "Ils ont indiqué mardi 14 mai 2019 à Sotchi que ..."
-    assert result.resolutions == ("mardi -> 2019-05-14 (weekday before the article date)",)
-    english = resolve_dates("They met on Wednesday and spoke yesterday.", "en", "2019-05-15")
-    assert english.text == ("They met on Wednesday May 8, 2019 and spoke yesterday (May 14, 2019).")
+    assert result.resolutions == ("mardi -> 2019-05-14 (weekday up to the article date)",)
+    english = resolve_dates("They met on Monday and spoke yesterday.", "en", "2019-05-15")
+    assert english.text == "They met on Monday May 13, 2019 and spoke yesterday (May 14, 2019)."
+    same_day = resolve_dates("Trump met Putin on Friday.", "en", "2019-06-28")
+    assert same_day.text == "Trump met Putin on Friday June 28, 2019."
 
 
 def test_dates_left_alone_without_an_article_date_or_when_already_dated() -> None:

@@ -197,11 +197,13 @@ def extract(
     from workbench.extract import extract_claims
     from workbench.extract.claimant import guess_claimant
     from workbench.extract.context import standalone
+    from workbench.extract.quantities import find_dates, find_numbers
     from workbench.match import article_date
     from workbench.textio import read_text
 
     text = read_text(article)
     when = published or article_date(text)
+    year = int(when[:4]) if when else None
     kwargs = {} if min_score is None else {"min_score": min_score}
     for claim in extract_claims(text, **kwargs):
         _emit(
@@ -216,6 +218,9 @@ def extract(
                 "claimant": guess_claimant(claim.text, text),
                 # The claim as it reads alone (names, relative dates), and why it changed.
                 **_standalone_fields(standalone(claim.text, text, claim.lang, when)),
+                # Spans are relative to the claim; values normalised across FR/EN formats.
+                "numbers": [f.as_dict() for f in find_numbers(claim.text)],
+                "dates": [f.as_dict() for f in find_dates(claim.text, year)],
             }
         )
 

@@ -5,7 +5,7 @@ Two rules so far, each reported so a fact-checker can see why the wording change
   "Vladimir Poutine": "full name from the article");
 - a weekday, "hier" / "yesterday" or "aujourd'hui" / "today" becomes a date counted back from
   the article's date ("mardi" in an article of Wednesday 15 May 2019 -> "mardi 14 mai 2019":
-  "weekday before the article date"). Without an article date, dates are left as they are.
+  "weekday up to the article date"). Without an article date, dates are left as they are.
 """
 
 from __future__ import annotations
@@ -66,12 +66,12 @@ def resolve_dates(text: str, lang: str, article_date: str) -> Standalone:
         for match in re.finditer(rf"\b{weekday}\b", text, re.IGNORECASE):
             if _already_dated(text, match.end()):
                 continue
-            # News convention: a bare weekday is the latest such day before the article's
-            # date ("mardi" in Wednesday's paper is yesterday, not next week).
-            back = (published.weekday() - index) % 7 or 7
+            # News convention: a bare weekday is the latest such day up to the article's date
+            # ("mardi" in Wednesday's paper is yesterday; "Friday" in Friday's is that day).
+            back = (published.weekday() - index) % 7
             day = published - timedelta(days=back)
             offsets.append((match.start(), match.end(), f"{match.group()} {_format(day, lang)}"))
-            notes.append(f"{match.group()} -> {day.isoformat()} (weekday before the article date)")
+            notes.append(f"{match.group()} -> {day.isoformat()} (weekday up to the article date)")
     for word, back in _RELATIVE[lang].items():
         for match in re.finditer(rf"\b{re.escape(word)}\b", text, re.IGNORECASE):
             day = published - timedelta(days=back)
