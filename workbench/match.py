@@ -4,39 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Sequence
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import InputError
-from workbench.index.bridge import month_number
+from workbench.extract.context import article_date
 from workbench.retrieve import Retriever
 from workbench.workspace import ClaimRow, Workspace
 
 CLAIM_SUFFIXES = {".jsonl", ".ndjson"}
-_DATES = (
-    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), ("y", "m", "d")),
-    (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), ("d", "m", "y")),
-    (re.compile(r"\b(\d{1,2})(?:er)?\s+([^\W\d_]+)\.?\s+(\d{4})\b"), ("d", "M", "y")),
-    (re.compile(r"\b([^\W\d_]+)\.?\s+(\d{1,2}),?\s+(\d{4})\b"), ("M", "d", "y")),
-)
-
-
-def article_date(text: str, lines: int = 3) -> str:
-    """An ISO date from the article's first lines ("Updated ... June 28, 2019", "15/05/2019",
-    "le 15 mai 2019"), or '' when none has a year: a date is never guessed."""
-    head = "\n".join(text.splitlines()[:lines])
-    for pattern, order in _DATES:
-        for match in pattern.finditer(head):
-            parts = dict(zip(order, match.groups(), strict=True))
-            month = month_number(parts["M"]) if "M" in parts else int(parts["m"])
-            try:
-                return date(int(parts["y"]), month or 0, int(parts["d"])).isoformat()
-            except ValueError:
-                continue
-    return ""
 
 
 def add_article(workspace: Workspace, path: Path, url: str = "", published: str = "") -> list[int]:

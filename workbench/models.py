@@ -36,7 +36,13 @@ class Span:
 
 @dataclass(frozen=True)
 class ExtractedClaim:
-    """A claim found in an article: its sentence, where it is, and why it was kept."""
+    """A claim found in an article: where it is, why it was kept, and how it reads alone.
+
+    `text` is `article[start:end]`; `standalone` the same claim with names, pronouns and
+    relative dates resolved (`resolutions` says how); `content` the claim without its
+    reporting frame; `spans` every (start, end) where the article makes this claim (more
+    than one when near-duplicates were merged); `entities`, `numbers` and `dates` carry
+    spans relative to `text` and normalised values."""
 
     text: str
     start: int
@@ -44,6 +50,29 @@ class ExtractedClaim:
     lang: str
     score: float
     reasons: tuple[str, ...] = ()
+    claimant: str = ""
+    standalone: str = ""
+    resolutions: tuple[str, ...] = ()
+    content: str = ""
+    speakers: tuple[str, ...] = ()
+    spans: tuple[tuple[int, int], ...] = ()
+    entities: tuple[dict[str, Any], ...] = ()
+    numbers: tuple[dict[str, Any], ...] = ()
+    dates: tuple[dict[str, Any], ...] = ()
+    rule_score: float | None = None
+
+    def details(self) -> dict[str, Any]:
+        """The fields beyond the span and score, as stored with the claim in a workspace."""
+        return {
+            "content": self.content,
+            "speakers": list(self.speakers),
+            "resolutions": list(self.resolutions),
+            "spans": [list(span) for span in self.spans],
+            "entities": list(self.entities),
+            "numbers": list(self.numbers),
+            "dates": list(self.dates),
+            "rule_score": self.rule_score,
+        }
 
 
 @dataclass(frozen=True)

@@ -438,7 +438,8 @@ def _trim(text: str, start: int, end: int, lang: str) -> tuple[int, int]:
     return start, end
 
 
-def _resolve_language(text: str, lang: str | None) -> str:
+def resolve_language(text: str, lang: str | None) -> str:
+    """The article's language: `lang` checked when given, else detected on the text."""
     if lang is not None:
         return _check_language(lang)
     detected, _confidence = detect_language(text)
@@ -451,28 +452,36 @@ def _resolve_language(text: str, lang: str | None) -> str:
     return detected
 
 
+def candidate_sentences(text: str, lang: str) -> list[tuple[int, int]]:
+    """Spans of the sentences that may be claims: trimmed of datelines and stamp lines, and
+    without the non-claims (stamps, datelines, bylines, credits, questions, headings,
+    fragments)."""
+    spans = []
+    for span_start, span_end in sentence_spans(text):
+        start, end = _trim(text, span_start, span_end, lang)
+        if start < end and _non_claim_reason(text[start:end], lang) is None:
+            spans.append((start, end))
+    return spans
+
+
 def extract_claims(
     text: str, lang: str | None = None, min_score: float = DEFAULT_MIN_SCORE
 ) -> list[ExtractedClaim]:
-    """Return the check-worthy sentences of an article, in reading order.
+    """Return the check-worthy sentences of an article by the rules alone, in reading order.
 
     `lang` is detected on the whole text when not given. Each claim's `start`/`end` are
     offsets into `text` with `text[start:end] == claim.text`. Non-claims (stamps,
     datelines, bylines, credits, questions, headings, fragments) are always left out;
-    the rest is kept when its score reaches `min_score`.
+    the rest is kept when its score reaches `min_score`. `workbench.extract.pipeline` adds
+    the learned score, attribution, splitting, decontextualisation and merging.
     """
     if not text.strip():
         raise InputError("article text is empty")
-    lang = _resolve_language(text, lang)
+    lang = resolve_language(text, lang)
     claims = []
-    for span_start, span_end in sentence_spans(text):
-        start, end = _trim(text, span_start, span_end, lang)
-        if start >= end:
-            continue
+    for start, end in candidate_sentences(text, lang):
         sentence = text[start:end]
         score, reasons = score_sentence(sentence, lang)
-        if reasons[0] in NON_CLAIM_REASONS:
-            continue
         if score >= min_score:
             claims.append(ExtractedClaim(sentence, start, end, lang, score, reasons))
     return claims

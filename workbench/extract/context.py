@@ -1,11 +1,16 @@
 """Provides decontextualisation: a claim rewritten to stand alone, with the rule behind each change.
 
-Two rules so far, each reported so a fact-checker can see why the wording changed:
+Each rule is reported so a fact-checker can see why the wording changed:
 - a short name after an honorific becomes the full name the article gives ("M. Poutine" ->
   "Vladimir Poutine": "full name from the article");
 - a weekday, "hier" / "yesterday" or "aujourd'hui" / "today" becomes a date counted back from
   the article's date ("mardi" in an article of Wednesday 15 May 2019 -> "mardi 14 mai 2019":
-  "weekday up to the article date"). Without an article date, dates are left as they are.
+  "weekday up to the article date"). Without an article date, dates are left as they are;
+- a pronoun whose antecedent is clear becomes the name: "ce dernier" / "the latter" is the
+  last person named before it; a subject pronoun inside reported speech ("M. Poutine a
+  déclaré qu'... il avait eu l'impression") is the speaker when one person speaks; a
+  sentence that opens with "Il" / "He" is the one person the previous sentence names.
+  Anything less clear is left as written.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from workbench.extract.claimant import expand_name
+from workbench.extract.quantities import Found
+from workbench.index.bridge import month_number
 
 _HONORIFIC_NAME = re.compile(
     r"\b(?:M\.|Mme|Mlle|Mr\.?|Mrs\.?|Ms\.?)\s+([A-ZÀ-Ý][\w'’-]+)(?![\w'’-]*\s+[A-ZÀ-Ý])"
@@ -31,6 +38,29 @@ _RELATIVE = {
     "fr": {"hier": 1, "aujourd'hui": 0, "aujourd’hui": 0},
     "en": {"yesterday": 1, "today": 0},
 }
+
+
+_DATES = (
+    (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), ("y", "m", "d")),
+    (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), ("d", "m", "y")),
+    (re.compile(r"\b(\d{1,2})(?:er)?\s+([^\W\d_]+)\.?\s+(\d{4})\b"), ("d", "M", "y")),
+    (re.compile(r"\b([^\W\d_]+)\.?\s+(\d{1,2}),?\s+(\d{4})\b"), ("M", "d", "y")),
+)
+
+
+def article_date(text: str, lines: int = 3) -> str:
+    """An ISO date from the article's first lines ("Updated ... June 28, 2019", "15/05/2019",
+    "le 15 mai 2019"), or '' when none has a year: a date is never guessed."""
+    head = "\n".join(text.splitlines()[:lines])
+    for pattern, order in _DATES:
+        for match in pattern.finditer(head):
+            parts = dict(zip(order, match.groups(), strict=True))
+            month = month_number(parts["M"]) if "M" in parts else int(parts["m"])
+            try:
+                return date(int(parts["y"]), month or 0, int(parts["d"])).isoformat()
+            except ValueError:
+                continue
+    return ""
 
 
 @dataclass(frozen=True)
@@ -101,3 +131,80 @@ def standalone(text: str, article: str, lang: str, article_date: str = "") -> St
     named = resolve_names(text, article)
     dated = resolve_dates(named.text, lang, article_date)
     return Standalone(dated.text, named.resolutions + dated.resolutions)
+
+
+def weekday_dates(text: str, lang: str, article_date: str) -> list[Found]:
+    """Weekdays and 'hier'/'yesterday'/'today' in `text` as dates, with the rule that gave each."""
+    if not article_date or lang not in _WEEKDAYS:
+        return []
+    try:
+        published = date.fromisoformat(article_date)
+    except ValueError:
+        return []
+    found = []
+    for index, weekday in enumerate(_WEEKDAYS[lang]):
+        for match in re.finditer(rf"\b{weekday}\b", text, re.IGNORECASE):
+            if _already_dated(text, match.end()):
+                continue
+            day = published - timedelta(days=(published.weekday() - index) % 7)
+            rule = "weekday up to the article date"
+            found.append(
+                Found(match.group(), match.start(), match.end(), day.isoformat(), "", rule)
+            )
+    for word, back in _RELATIVE[lang].items():
+        for match in re.finditer(rf"\b{re.escape(word)}\b", text, re.IGNORECASE):
+            day = published - timedelta(days=back)
+            rule = "counted from the article date"
+            found.append(
+                Found(match.group(), match.start(), match.end(), day.isoformat(), "", rule)
+            )
+    return sorted(found, key=lambda f: f.start)
+
+
+_LATTER = {
+    "fr": re.compile(r"\b(?:ce dernier|cette dernière)\b", re.IGNORECASE),
+    "en": re.compile(r"\bthe latter\b", re.IGNORECASE),
+}
+_SUBJECT_PRONOUN = {
+    "fr": re.compile(r"(?:^|(?<=, )|(?<=\bqu['’])|(?<=\bque ))(?:il|elle)\b(?!-)", re.IGNORECASE),
+    "en": re.compile(r"(?:^|(?<=, )|(?<=\bthat ))(?:he|she)\b", re.IGNORECASE),
+}
+_OPENING_PRONOUN = {
+    "fr": re.compile(r"^(?:Il|Elle)\b(?!-)"),
+    "en": re.compile(r"^(?:He|She)\b"),
+}
+
+
+def resolve_pronouns(
+    text: str,
+    lang: str,
+    people: list[tuple[int, str]],
+    speakers: tuple[str, ...] = (),
+    content_start: int = 0,
+    previous_people: tuple[str, ...] = (),
+) -> Standalone:
+    """Pronouns replaced by names where the antecedent is clear (see the module docstring).
+
+    `people` are (offset, full name) of the persons named in `text`, in order; `speakers`
+    the reporting frame's speakers, whose content starts at `content_start`;
+    `previous_people` the persons the previous sentence names."""
+    if lang not in _LATTER:
+        return Standalone(text)
+    edits: list[tuple[int, int, str, str]] = []
+    for match in _LATTER[lang].finditer(text):
+        before = [name for offset, name in people if offset < match.start()]
+        if before:
+            edits.append((match.start(), match.end(), before[-1], "the last person named"))
+    if len(speakers) == 1:
+        for match in _SUBJECT_PRONOUN[lang].finditer(text, content_start):
+            if match.start() >= content_start:
+                edits.append((match.start(), match.end(), speakers[0], "the reported speaker"))
+                break  # the first one; a later "il" may well be someone else
+    opening = _OPENING_PRONOUN[lang].match(text)
+    if opening and len(set(previous_people)) == 1 and not any(s == 0 for s, *_ in edits):
+        edits.append((0, opening.end(), previous_people[0], "the one person named before"))
+    notes = []
+    for start, end, name, rule in sorted(edits, reverse=True):
+        notes.append(f"{text[start:end]} -> {name} (pronoun: {rule})")
+        text = text[:start] + name + text[end:]
+    return Standalone(text, tuple(reversed(notes)))

@@ -54,6 +54,8 @@ class Found:
     end: int
     value: Any
     unit: str = ""
+    # For a date resolved from context ("mardi" -> 2019-05-14): which rule gave the value.
+    rule: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v != ""}

@@ -1,0 +1,436 @@
+"""Provides near-duplicate detection for extracted claims, in French and English.
+
+A claim becomes a set of normalised tokens (`claim_key`): content words lower-cased, accents
+folded, function words and reporting verbs dropped, lightly stemmed, plus language-neutral
+tokens for names, places, numbers and dates. Two claims are near-duplicates when their sets
+are similar enough (`similarity`) *and* no explicit veto fires (`conflict`): a different
+number, date, polarity (negation), direction (rose / fell) or named entity makes two claims
+different facts however many other words they share, so each of those is checked on its own
+rather than left to a similarity score that one token barely moves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from workbench.extract.quantities import find_dates, find_numbers
+from workbench.index.bridge import (
+    _WEEKDAYS,
+    _fold,
+    _place_codes,
+    _stopwords,
+    bridge_tokens,
+    month_number,
+    transliterate_fr,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Calibrated by /tmp/dedup/calibrate.py (see the module's tests and the project notes): on
+# nearest lexical neighbours that are different claims (CLEF 2020 Snopes claims, SciFact,
+# Climate-FEVER, CheckThat 2025 French) it keeps false merges under 1 %, and it accepts
+# rewordings that keep the facts (reporting verb, articles, word order, case, punctuation).
+DEFAULT_THRESHOLD = 0.6
+DEFAULT_VECTOR_THRESHOLD = 0.92
+
+# Key tokens that are markers rather than words. "#" tokens (numbers, dates, polarity,
+# direction) take part in the similarity; "*" tokens name an entity and only feed the veto,
+# because the entity's word is already in the key as a content token.
+_NUM, _YEAR, _MONTH, _DAY, _WEEKDAY = "#n", "#y", "#m", "#d", "#w"
+_NEG, _UP, _DOWN = "#neg", "#up", "#down"
+_ENTITY = "*"
+_QUANTITY_KINDS = (_NUM, _YEAR, _MONTH, _DAY, _WEEKDAY)
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+
+# Words that report a claim rather than state it: "X a déclaré que Y" and "Y, selon X" claim Y.
+_REPORTING = _wordset(
+    "said say says saying stated told tells claimed claim claims declared declare declares "
+    "affirmed affirms asserted asserts added adds noted notes reported reports reportedly "
+    "according announced announces insisted insists explained explains argued argues wrote "
+    "writes tweeted tweets posted posts confirmed confirms alleged allegedly suggested "
+    "dit dire dit declare declaree affirme affirmee assure assuree estime estimee selon "
+    "indique indiquee explique ajoute souligne annonce annoncee rapporte ecrit precise "
+    "confirme confirmee assurant affirmant declarant estimant soutient soutenu"
+)
+# Function words missing from the short bm25s lists, and honorifics ("M.", "Mr", "Mme").
+_EXTRA_STOP = _wordset(
+    "have has had having been being were am would could should can must shall might do does "
+    "did doing he she we you i his her hers its our ours your yours them him me my us who "
+    "whom whose which what when where why how all any some each both other others than too "
+    "very so just also about after before from out again once here only own same those "
+    "there's it's that's an onto upon while whether because though although yet via "
+    "going gonna want wants well even still ever really "
+    "mr mrs ms dr mme mlle m monsieur madame "
+    "cette cet celui celle ceux celles dont ou quand comme tout tous toute toutes tres "
+    "aussi deja encore alors donc car ainsi leurs quelle quel quels quelles lors entre "
+    "depuis vers chez sous apres avant pendant afin etre avoir fait faire peut peuvent "
+    "doit doivent va vont ete etre ete ca cela ceci"
+)
+# Titles are dropped from the entity set so that "President Putin" and "Vladimir Putin" are
+# the same person; they stay content words.
+_TITLES = _wordset(
+    "president presidente mr mrs ms dr m mme minister ministre premier prime chancellor "
+    "chancelier senator senateur sen rep gov governor gouverneur secretary secretaire "
+    "general gen sir lord king queen roi reine pope pape prince princess princesse "
+    "ceo chief chef leader dirigeant former ancien ex vice deputy depute "
+    "le la les the de du des l d un une a an"
+)
+_NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "hundred": 100, "thousand": 1000,
+    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+    "onze": 11, "douze": 12, "vingt": 20, "cent": 100, "mille": 1000,
+}  # fmt: skip
+# Negation cues, both languages at once (a French cue never appears in English and back).
+# "plus" and "personne" negate only after "ne" ("il n'y a plus", "personne n'est venu" is
+# missed, a known gap); "ne ... que" is restriction, not negation.
+_NEG_WORDS = _wordset(
+    "not no never none nobody nothing neither nor without cannot nowhere "
+    "pas jamais aucun aucune aucuns aucunes rien sans ni nullement guere non"
+)
+_WEEKDAY_NAMES = frozenset(_WEEKDAYS)
+_NE_PARTNERS = frozenset({"plus", "personne"})
+# Direction of change: "unemployment rose" and "unemployment fell" share every other word.
+# Prefixes catch inflections ("increases", "augmenté"); short or ambiguous words match whole.
+_UP_PREFIXES = (
+    "increas",
+    "hausse",
+    "augment",
+    "upregulat",
+    "enhanc",
+    "improv",
+    "accroi",
+    "accru",
+    "soar",
+    "surg",
+    "climb",
+    "rising",
+    "jump",
+    "grow",
+)
+_UP_WORDS = _wordset("rise rises rose risen grew gain gains gained more higher up hike hikes")
+_DOWN_PREFIXES = (
+    "decreas",
+    "declin",
+    "shrink",
+    "shrank",
+    "baiss",
+    "diminu",
+    "recul",
+    "reduc",
+    "plung",
+    "downregulat",
+    "inhibit",
+    "suppress",
+    "impair",
+    "chut",
+    "lower",
+)
+_DOWN_WORDS = _wordset(
+    "fall falls fell fallen falling drop drops dropped cut cuts less fewer moins down"
+)
+
+
+@lru_cache(maxsize=1)
+def _stop() -> frozenset[str]:
+    return _stopwords() | _EXTRA_STOP
+
+
+def _stem(word: str, lang: str) -> str:
+    """A light suffix strip, enough that plurals and participles meet their base form."""
+    if lang.startswith("fr"):
+        for suffix in ("ees", "es", "ee", "er", "s", "x", "e"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+        # One left-to-right transliteration for every French word, not only capitalised
+        # ones, so that "POUTINE" and "poutine" and "Poutine" all become `putin`.
+        return transliterate_fr(word)
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
+
+
+def _words(text: str) -> list[tuple[str, str]]:
+    """(raw, folded) words, split at apostrophes: "l'armée" -> "l", "armee"."""
+    out = []
+    for match in _WORD.finditer(text):
+        raw = match.group()
+        parts = re.split(r"['’]", raw)
+        # Keep English contractions whole: "didn't" is a negation cue, "n" and "t" are not.
+        if len(parts) == 2 and parts[1].lower() == "t":
+            out.append((raw, _fold(raw).replace("’", "'")))
+            continue
+        out.extend((p, _fold(p)) for p in parts if p)
+    return out
+
+
+def _is_negated(folded: list[str]) -> bool:
+    for i, word in enumerate(folded):
+        if word in _NEG_WORDS or word.endswith("n't"):
+            return True
+        if word in ("ne", "n") and any(w in _NE_PARTNERS for w in folded[i + 1 : i + 5]):
+            return True
+    return False
+
+
+def _direction(folded: list[str]) -> set[str]:
+    found = set()
+    for word in folded:
+        if word in _UP_WORDS or word.startswith(_UP_PREFIXES):
+            found.add(_UP)
+        if word in _DOWN_WORDS or word.startswith(_DOWN_PREFIXES):
+            found.add(_DOWN)
+    return found
+
+
+def _number_token(value: float) -> str:
+    return f"{_NUM}{format(value, '.12g')}"
+
+
+def _quantity_tokens(text: str) -> set[str]:
+    tokens = set()
+    for found in find_numbers(text):
+        # "COVID-19", "F-35": digits glued to a word by a hyphen are part of a name.
+        before = text[max(0, found.start - 2) : found.start]
+        if len(before) == 2 and before[1] == "-" and before[0].isalpha():
+            continue
+        tokens.add(_number_token(float(found.value)))
+    for found in find_dates(text):
+        value = str(found.value)
+        year, _, rest = value.partition("-") if not value.startswith("--") else ("", "", value[2:])
+        if year:
+            tokens.add(f"{_YEAR}{year}")
+        if rest:
+            month, _, day = rest.partition("-")
+            tokens.add(f"{_MONTH}{month}")
+            if day:
+                tokens.add(f"{_DAY}{month}-{day}")
+    return tokens
+
+
+def _entities(words: list[tuple[str, str]], lang: str) -> set[str]:
+    """Stems of capitalised words, unless the text is headline-cased or shouted, where
+    capitals say nothing about names."""
+    stop = _stop()
+    content = [(raw, low) for raw, low in words if low not in stop and len(low) > 3]
+    capitalised = [raw for raw, _ in content if raw[:1].isupper()]
+    # Headline case capitalises every content word; a plain sentence full of names still has
+    # a lower-case verb or noun ("Trump will meet Putin in June").
+    if len(content) >= 4 and len(capitalised) >= 0.85 * len(content):
+        return set()
+    places, _ = _place_codes()
+    return {
+        _stem(low, lang)
+        for raw, low in words
+        if raw[:1].isupper()
+        and len(low) > 1
+        and not low.isdigit()
+        and low not in stop
+        and low not in _TITLES
+        and low not in _REPORTING
+        and low not in places
+        and month_number(low) is None  # months and days are the date veto's business
+        and low not in _WEEKDAY_NAMES
+    }
+
+
+def claim_key(text: str, lang: str) -> frozenset[str]:
+    """Normalised tokens of a claim: content stems, numbers, dates, places, polarity, names.
+
+    Content words are folded, stemmed and stripped of stopwords and reporting verbs; numbers
+    are values ("1 550" == "1,550" == "1550", "27,5 milliards" == "27.5 billion"), dates are
+    `#y2019`, `#m06`, `#d06-28`; `bridge_tokens` adds place codes (`@ru`) and weekdays; a
+    negated claim carries `#neg`, a claim of rise or fall `#up` / `#down`; `*name` marks each
+    capitalised word for the entity veto.
+    """
+    lang = (lang or "").lower()
+    words = _words(text)
+    folded = [low for _, low in words]
+    stop = _stop()
+    places, _ = _place_codes()
+    tokens: set[str] = set()
+    stems: list[str] = []
+    for low in folded:
+        if low in _NUMBER_WORDS:
+            tokens.add(_number_token(float(_NUMBER_WORDS[low])))
+            continue
+        if low in stop or low in _REPORTING or low in _NEG_WORDS or low.endswith("n't"):
+            continue
+        if len(low) < 2 or not re.search(r"[^\W\d_]", low):
+            continue  # single letters and bare numbers (numbers come from `find_numbers`)
+        if low in places:
+            tokens.add(places[low])
+            continue
+        stems.append(_stem(low, lang))
+    tokens.update(stems)
+    tokens.update(_direction(folded))
+    tokens.update(_quantity_tokens(text))
+    for token in bridge_tokens(text, lang):
+        if token.startswith("@"):
+            tokens.add(token)
+        elif re.fullmatch(r"w\d", token):
+            tokens.add(f"#{token}")
+    if _is_negated(folded):
+        tokens.add(_NEG)
+    tokens.update(f"{_ENTITY}{name}" for name in _entities(words, lang))
+    return frozenset(tokens)
+
+
+def _content(key: frozenset[str]) -> frozenset[str]:
+    return frozenset(t for t in key if not t.startswith(_ENTITY))
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Mean of Jaccard and containment (overlap / smaller size) of two keys, in [0, 1].
+
+    Jaccard alone punishes a claim that is a shorter paraphrase of the other ("Trump to meet
+    Putin at Osaka G20" against the same with "in June 2019, the Kremlin said"); containment
+    alone calls any two-word claim a duplicate of every sentence that contains its words. The
+    mean keeps containment's tolerance of length while Jaccard drags down pairs of very
+    different sizes. Entity markers are left out: their words are already content tokens.
+    """
+    a, b = _content(a), _content(b)
+    if not a or not b:
+        return 0.0
+    overlap = len(a & b)
+    return 0.5 * (overlap / len(a | b)) + 0.5 * (overlap / min(len(a), len(b)))
+
+
+def _name_variants(names: set[str]) -> set[str]:
+    # French keys transliterate names ("michel" -> "mishel"); an English key does not, so a
+    # name is matched in either spelling.
+    return names | {transliterate_fr(n) for n in names}
+
+
+def conflict(a: frozenset[str], b: frozenset[str]) -> str | None:
+    """Why two keys cannot be the same claim ("number", "year", "month", "day", "weekday",
+    "negation", "direction", "entity"), or None.
+
+    Quantities conflict when both claims give some of one kind and neither set contains the
+    other: "2 %" against "3 %" conflicts, "2 % in 2019" against "2 %" does not (a paraphrase
+    may drop a detail but not change it). Entities conflict when each claim names someone or
+    something the other does not mention at all (Trump/Biden), not when one only adds a first
+    name or title.
+    """
+    names = {_NUM: "number", _YEAR: "year", _MONTH: "month", _DAY: "day", _WEEKDAY: "weekday"}
+    for kind in _QUANTITY_KINDS:
+        qa = {t for t in a if t.startswith(kind)}
+        qb = {t for t in b if t.startswith(kind)}
+        if qa and qb and not (qa <= qb or qb <= qa):
+            return names[kind]
+    if (_NEG in a) != (_NEG in b):
+        return "negation"
+    da, db = a & {_UP, _DOWN}, b & {_UP, _DOWN}
+    if da and db and da != db and len(da) == 1 and len(db) == 1:
+        return "direction"
+    ea = {t[1:] for t in a if t.startswith(_ENTITY)}
+    eb = {t[1:] for t in b if t.startswith(_ENTITY)}
+    words_a, words_b = _name_variants(set(_content(a))), _name_variants(set(_content(b)))
+    only_a = {n for n in ea if not _name_variants({n}) & words_b}
+    only_b = {n for n in eb if not _name_variants({n}) & words_a}
+    # Place codes are language-neutral already: "Russie" and "Russia" are both `@ru`.
+    only_a |= {t for t in a if t.startswith("@")} - b
+    only_b |= {t for t in b if t.startswith("@")} - a
+    if only_a and only_b:
+        return "entity"
+    return None
+
+
+def is_near_duplicate(
+    a_text: str,
+    a_lang: str,
+    b_text: str,
+    b_lang: str,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> bool:
+    """Whether two claims state the same fact: similar keys and no conflicting detail."""
+    a, b = claim_key(a_text, a_lang), claim_key(b_text, b_lang)
+    return conflict(a, b) is None and similarity(a, b) >= threshold
+
+
+def _candidate_pairs(keys: list[frozenset[str]], threshold: float) -> dict[tuple[int, int], float]:
+    """Pairs whose similarity reaches `threshold`, found through shared tokens only."""
+    postings: dict[str, list[int]] = defaultdict(list)
+    contents = [_content(k) for k in keys]
+    for i, key in enumerate(contents):
+        for token in key:
+            postings[token].append(i)
+    seen: set[tuple[int, int]] = set()
+    scores: dict[tuple[int, int], float] = {}
+    for members in postings.values():
+        for x, i in enumerate(members):
+            for j in members[x + 1 :]:
+                if (i, j) in seen:
+                    continue
+                seen.add((i, j))
+                score = similarity(keys[i], keys[j])
+                if score >= threshold:
+                    scores[(i, j)] = score
+    return scores
+
+
+def group_duplicates(
+    items: Sequence[tuple[str, str]],
+    threshold: float = DEFAULT_THRESHOLD,
+    vectors: np.ndarray | None = None,
+    vector_threshold: float = DEFAULT_VECTOR_THRESHOLD,
+) -> list[list[int]]:
+    """Indices of `items` ((text, lang) pairs) grouped by near-duplication.
+
+    Each group is sorted, its first index is the representative, and groups come in the
+    order of their first index; a claim with no duplicate is a group of one. Two claims are
+    linked when their keys reach `threshold`, or, given L2-normalised `vectors` (one row per
+    item), when their cosine reaches `vector_threshold` (this is what links a French claim
+    with its English translation). Groups grow by union-find over links, strongest first,
+    single-link: a claim joins a group when it is near-duplicate of *any* member, so
+    paraphrase chains close up. Two groups merge only when no pair across them conflicts
+    (number, date, negation, direction, entity): a complete-link veto, so "meet in June" and
+    "meet in July" never end up together through a date-less "Trump will meet Putin".
+    """
+    keys = [claim_key(text, lang) for text, lang in items]
+    links = _candidate_pairs(keys, threshold)
+    if vectors is not None and len(items) > 1:
+        import numpy as np
+
+        matrix = np.asarray(vectors, dtype=np.float32)
+        if matrix.shape[0] != len(items):
+            raise ValueError(f"{matrix.shape[0]} vectors for {len(items)} items")
+        cosine = matrix @ matrix.T
+        rows, cols = np.nonzero(np.triu(cosine >= vector_threshold, k=1))
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            links[(i, j)] = max(links.get((i, j), 0.0), float(cosine[i, j]))
+    parent = list(range(len(items)))
+    members: dict[int, list[int]] = {i: [i] for i in range(len(items))}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for (i, j), _score in sorted(links.items(), key=lambda kv: (-kv[1], kv[0])):
+        ri, rj = root(i), root(j)
+        if ri == rj:
+            continue
+        if any(conflict(keys[x], keys[y]) for x in members[ri] for y in members[rj]):
+            continue
+        # The smaller index becomes the root, so a group's root is its representative.
+        keep, drop = min(ri, rj), max(ri, rj)
+        parent[drop] = keep
+        members[keep].extend(members.pop(drop))
+    return sorted((sorted(group) for group in members.values()), key=lambda g: g[0])
