@@ -223,7 +223,7 @@ async def test_filter_and_search(workspace: Path) -> None:
         await pilot.press("f", "down", "enter")  # "Unreviewed"
         assert app.queue.row_count == total - 2
         assert app.queue_filter.status == "unreviewed"
-        assert "7 shown: unreviewed claims" in str(app.query_one("ReviewHeader").render())
+        assert "9 shown: unreviewed claims" in str(app.query_one("ReviewHeader").render())
         await pilot.press("f")
         _choose(app, "verdict:false")
         await pilot.press("enter")
@@ -301,9 +301,9 @@ async def test_export_writes_a_file(workspace: Path, tmp_path: Path) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
     records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
-    assert len(records) == 9
+    assert len(records) == 11
     assert sum(1 for r in records if r["verdict"]) == 1
-    assert ("information", f"Exported 9 claims to {target}") in seen
+    assert ("information", f"Exported 11 claims to {target}") in seen
 
 
 @_run

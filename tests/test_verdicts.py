@@ -144,8 +144,11 @@ def test_version_1_workspace_is_migrated_without_loss(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     ws = Workspace.open(tmp_path)
-    assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 4
     assert ws.conn.execute("SELECT url, published FROM articles").fetchone() == ("", "")
+    # v4: extraction fields, empty for old claims (the claimant is guessed on export).
+    assert ws.claims()[0].claimant == "" and ws.claims()[0].query == "c"
+    assert ws.claim_sources(1) == []
     assert verdicts.get_state(ws, 1).verdict == "false"
     verdicts.edit_claim(ws, 1, "claim reworded", "ana")
 

@@ -186,26 +186,37 @@ def reindex(
 def extract(
     article: Annotated[Path, typer.Argument(help="Article text file (French or English).")],
     min_score: Annotated[
-        float | None, typer.Option(help="Keep sentences scoring at least this.")
+        float | None,
+        typer.Option(help="Keep claims scoring at least this (default: the scorer's own)."),
     ] = None,
     published: Annotated[
         str | None,
         typer.Option(help="The article's date (ISO), to date 'mardi'; default: its dateline."),
     ] = None,
+    scorer: Annotated[
+        str, typer.Option(help="'model' (learned check-worthiness) or 'rules' (no model).")
+    ] = "model",
+    lang: Annotated[
+        str | None, typer.Option(help="The article's language (fr or en); default: detected.")
+    ] = None,
 ) -> None:
     """Print the article's check-worthy claims as JSONL (no workspace needed)."""
-    from workbench.extract import extract_claims
-    from workbench.extract.claimant import guess_claimant
-    from workbench.extract.context import standalone
-    from workbench.extract.quantities import find_dates, find_numbers
-    from workbench.match import article_date
+    from workbench.extract.pipeline import RuleScorer, extract_article
     from workbench.textio import read_text
 
+    if scorer not in ("model", "rules"):
+        raise WorkbenchError(f"unknown scorer {scorer!r}: use 'model' or 'rules'")
     text = read_text(article)
-    when = published or article_date(text)
-    year = int(when[:4]) if when else None
-    kwargs = {} if min_score is None else {"min_score": min_score}
-    for claim in extract_claims(text, **kwargs):
+    if scorer == "model":
+        from workbench.extract.checkworthy import default_scorer
+
+        chosen = default_scorer()
+    else:
+        chosen = RuleScorer()
+    claims = extract_article(
+        text, lang=lang, published=_iso_date(published), scorer=chosen, min_score=min_score
+    )
+    for claim in claims:
         _emit(
             {
                 "claim": claim.text,
@@ -213,20 +224,26 @@ def extract(
                 "start": claim.start,
                 "end": claim.end,
                 "lang": claim.lang,
-                "score": round(claim.score, 4),
+                "score": claim.score,
+                "scorer": chosen.name,
                 "reasons": list(claim.reasons),
-                "claimant": guess_claimant(claim.text, text),
-                # The claim as it reads alone (names, relative dates), and why it changed.
-                **_standalone_fields(standalone(claim.text, text, claim.lang, when)),
-                # Spans are relative to the claim; values normalised across FR/EN formats.
-                "numbers": [f.as_dict() for f in find_numbers(claim.text)],
-                "dates": [f.as_dict() for f in find_dates(claim.text, year)],
+                "claimant": claim.claimant,
+                # The claim as it reads alone (names, pronouns, relative dates), and why.
+                "standalone": claim.standalone,
+                **claim.details(),
             }
         )
 
 
-def _standalone_fields(result: Any) -> dict[str, Any]:
-    return {"standalone": result.text, "resolutions": list(result.resolutions)}
+def _iso_date(value: str | None) -> str | None:
+    if not value:
+        return value
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InputError(f"--published {value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 @app.command()
@@ -268,16 +285,11 @@ def match(
         raise WorkbenchError(f"unknown fusion {fusion!r}: use 'lang' or 'rrf'")
     if top_k < 1:
         raise WorkbenchError("--top-k must be at least 1")
-    if published:
-        from datetime import date
-
-        try:
-            published = date.fromisoformat(published).isoformat()
-        except ValueError:
-            raise InputError(f"--published {published!r} is not an ISO date (YYYY-MM-DD)") from None
+    published = _iso_date(published)
     with _open(workspace) as ws:
         # Load models and indexes first: a broken workspace must fail before claims are added.
         retriever = open_retriever(ws, model, FusionConfig(mode=fusion))
+        scorer = None  # loaded with the first article: claim files need no scorer
         claim_ids: list[int] = []
         for item in inputs:
             if item == "-":
@@ -291,7 +303,9 @@ def match(
                 records = parse_claim_records(read_text(path).splitlines(), str(path))
                 claim_ids += add_claim_records(ws, records, path.name)
             else:
-                claim_ids += add_article(ws, path, url or "", published or "")
+                if scorer is None:
+                    scorer = _claim_scorer(retriever)
+                claim_ids += add_article(ws, path, url or "", published or "", scorer)
         if not claim_ids:
             typer.echo("workbench: no check-worthy claims found", err=True)
             return
@@ -301,6 +315,20 @@ def match(
         return
     for record in results:
         _emit(record)
+
+
+def _claim_scorer(retriever: Any) -> Any:
+    """The learned check-worthiness scorer, reusing the models the retriever has loaded."""
+    from workbench.embed import canonical_ref
+    from workbench.extract.checkworthy import EMBEDDING_INPUTS, default_scorer
+
+    loaded = {canonical_ref(e.name): e for e in retriever.embedders}
+    shared = {
+        key: loaded[canonical_ref(ref)]
+        for key, ref in EMBEDDING_INPUTS.items()
+        if canonical_ref(ref) in loaded
+    }
+    return default_scorer(shared)
 
 
 def _print_matches(results: list[dict[str, Any]]) -> None:

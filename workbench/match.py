@@ -6,38 +6,107 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InputError
 from workbench.extract.context import article_date
+from workbench.models import ExtractedClaim
 from workbench.retrieve import Retriever
 from workbench.workspace import ClaimRow, Workspace
 
 CLAIM_SUFFIXES = {".jsonl", ".ndjson"}
+if TYPE_CHECKING:
+    from workbench.extract.pipeline import Scorer
 
 
-def add_article(workspace: Workspace, path: Path, url: str = "", published: str = "") -> list[int]:
+def add_article(
+    workspace: Workspace,
+    path: Path,
+    url: str = "",
+    published: str = "",
+    scorer: Scorer | None = None,
+) -> list[int]:
     """Extract the claims of an article file and store them; return their ids.
 
     `published` (ISO date) defaults to a full date found in the article's first lines (its
-    dateline or update stamp); `url` is where the article appeared."""
-    from workbench.extract import extract_claims
+    dateline or update stamp); `url` is where the article appeared; `scorer` rates
+    check-worthiness (default: the rules). A claim that near-duplicates one already stored
+    from another article is not stored twice: the article is recorded as another source of
+    that claim, whose id is returned."""
+    from workbench.extract.pipeline import extract_article
     from workbench.textio import read_text
 
     text = read_text(path)
-    claims = extract_claims(text)
+    when = published or article_date(text)
+    claims = extract_article(text, published=when, scorer=scorer)
     lang = claims[0].lang if claims else ""
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return workspace.add_article(
+    known = workspace.article_id(digest)
+    duplicates = _known_duplicates(workspace, claims, known)
+    fresh = [c for i, c in enumerate(claims) if i not in duplicates]
+    ids = workspace.add_article(
         name=path.name,
         source=str(path),
         content_hash=digest,
         lang=lang,
         text=text,
-        claims=[c.__dict__ for c in claims],
+        claims=[_claim_record(c) for c in fresh],
         url=url,
-        published=published or article_date(text),
+        published=when,
     )
+    if duplicates:
+        article_id = workspace.article_id(digest)
+        assert article_id is not None
+        workspace.add_claim_sources(
+            article_id, [(duplicates[i], _claim_record(claims[i])) for i in sorted(duplicates)]
+        )
+    fresh_ids = iter(ids)
+    return [duplicates[i] if i in duplicates else next(fresh_ids) for i in range(len(claims))]
+
+
+def _claim_record(claim: ExtractedClaim) -> dict[str, Any]:
+    return {
+        "text": claim.text,
+        "start": claim.start,
+        "end": claim.end,
+        "lang": claim.lang,
+        "score": claim.score,
+        "reasons": claim.reasons,
+        "claimant": claim.claimant,
+        "standalone": claim.standalone,
+        "details": claim.details(),
+    }
+
+
+def _known_duplicates(
+    workspace: Workspace, claims: Sequence[ExtractedClaim], article_id: int | None
+) -> dict[int, int]:
+    """{index of a new claim: id of the stored claim (from another article) it repeats}."""
+    from workbench.extract.dedup import DEFAULT_THRESHOLD, claim_key, conflict, similarity
+
+    if not claims:
+        return {}
+    stored = workspace.claim_keys(exclude_article=article_id)
+    if not stored:
+        return {}
+    # An inverted index over the stored claims' keys: only claims sharing a token are compared.
+    keys = [claim_key(text, lang) for _, text, lang in stored]
+    postings: dict[str, list[int]] = {}
+    for row, key in enumerate(keys):
+        for token in key:
+            postings.setdefault(token, []).append(row)
+    found = {}
+    for index, claim in enumerate(claims):
+        key = claim_key(claim.standalone or claim.text, claim.lang)
+        candidates = {row for token in key for row in postings.get(token, ())}
+        best, best_score = None, DEFAULT_THRESHOLD
+        for row in candidates:
+            score = similarity(key, keys[row])
+            if score >= best_score and conflict(key, keys[row]) is None:
+                best, best_score = row, score
+        if best is not None:
+            found[index] = stored[best][0]
+    return found
 
 
 def parse_claim_records(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
@@ -101,7 +170,7 @@ def match_claims(
     claims: list[ClaimRow] = workspace.claims(claim_ids)
     order = {cid: i for i, cid in enumerate(dict.fromkeys(claim_ids))}
     claims.sort(key=lambda c: order[c.id])
-    hits = retriever.search([c.text for c in claims], [c.lang for c in claims], k)
+    hits = retriever.search([c.query for c in claims], [c.lang for c in claims], k)
     workspace.save_matches([(c.id, h) for c, h in zip(claims, hits, strict=True)])
     passages = workspace.passages(h.passage_id for row in hits for h in row)
     results = []

@@ -176,9 +176,10 @@ def edit_claim(workspace: Workspace, claim_id: int, text: str, reviewer: str) ->
     with workspace.transaction() as conn:
         old = conn.execute("SELECT text FROM claims WHERE id = ?", (claim_id,)).fetchone()[0]
         conn.execute(
-            "UPDATE claims SET original_text = COALESCE(original_text, text), text = ? "
-            "WHERE id = ?",
-            (text, claim_id),
+            # The reviewer's wording is also what matching searches with from now on.
+            "UPDATE claims SET original_text = COALESCE(original_text, text), text = ?, "
+            "standalone = ? WHERE id = ?",
+            (text, text, claim_id),
         )
         conn.execute(
             "INSERT INTO audit_log(claim_id, at, reviewer, action, old, new, note) "

@@ -25,7 +25,7 @@ from workbench.extract.claimant import guess_claimant
 DB_NAME = "workbench.db"
 INDEX_DIR = "index"
 MANIFEST = "manifest.json"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Steps from one schema version to the next, applied in order inside one transaction; the
 # base schema below is version 1. Never edit a step that has shipped: add one.
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -38,6 +38,20 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         # Where and when the article appeared: ClaimReview's itemReviewed needs both.
         "ALTER TABLE articles ADD COLUMN url TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE articles ADD COLUMN published TEXT NOT NULL DEFAULT ''",
+    ),
+    4: (
+        # What extraction finds beyond the span: who claims it, the claim standing alone
+        # (what matching uses), and the rest as JSON (resolutions, entities, numbers, ...).
+        "ALTER TABLE claims ADD COLUMN claimant TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE claims ADD COLUMN standalone TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE claims ADD COLUMN details TEXT NOT NULL DEFAULT '{}'",
+        # Other places the same claim was made: a near-duplicate from a later article is
+        # recorded here instead of becoming a second claim to review.
+        "CREATE TABLE IF NOT EXISTS claim_sources ("
+        " claim_id INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,"
+        " article_id INTEGER NOT NULL REFERENCES articles(id),"
+        " start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,"
+        " added_at TEXT NOT NULL, PRIMARY KEY (claim_id, article_id, start, end))",
     ),
 }
 
@@ -161,6 +175,13 @@ class ClaimRow:
     score: float
     reasons: tuple[str, ...]
     article: str
+    claimant: str = ""
+    standalone: str = ""
+
+    @property
+    def query(self) -> str:
+        """The text matching searches with: the standalone wording when there is one."""
+        return self.standalone or self.text
 
     def as_record(self) -> dict[str, Any]:
         """The claim's fields as they appear in JSONL output (match and export)."""
@@ -471,7 +492,7 @@ class Workspace:
             for claim in claims:
                 conn.execute(
                     "INSERT INTO claims(article_id, text, start, end, lang, score, reasons, "
-                    "created_at) VALUES (?,?,?,?,?,?,?,?) "
+                    "created_at, claimant, standalone, details) VALUES (?,?,?,?,?,?,?,?,?,?,?) "
                     "ON CONFLICT(article_id, start, end, text) DO NOTHING",
                     (
                         article_id,
@@ -482,6 +503,9 @@ class Workspace:
                         float(claim.get("score", 0.0)),
                         json.dumps(list(claim.get("reasons", ())), ensure_ascii=False),
                         now,
+                        claim.get("claimant", ""),
+                        claim.get("standalone", ""),
+                        json.dumps(claim.get("details", {}), ensure_ascii=False),
                     ),
                 )
                 ids.append(
@@ -495,8 +519,8 @@ class Workspace:
 
     def claims(self, ids: Sequence[int] | None = None) -> list[ClaimRow]:
         sql = (
-            "SELECT c.id, c.text, c.start, c.end, c.lang, c.score, c.reasons, a.name "
-            "FROM claims c JOIN articles a ON a.id = c.article_id"
+            "SELECT c.id, c.text, c.start, c.end, c.lang, c.score, c.reasons, a.name, "
+            "c.claimant, c.standalone FROM claims c JOIN articles a ON a.id = c.article_id"
         )
         params: list[Any] = []
         if ids is not None:
@@ -504,9 +528,45 @@ class Workspace:
             params = list(ids)
         rows = self.conn.execute(sql + " ORDER BY c.id", params).fetchall()
         return [
-            ClaimRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7])
+            ClaimRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7], r[8], r[9])
             for r in rows
         ]
+
+    def article_id(self, content_hash: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT id FROM articles WHERE content_hash = ?", (content_hash,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def claim_keys(self, exclude_article: int | None = None) -> list[tuple[int, str, str]]:
+        """(id, text matched on, language) of every claim, except one article's own."""
+        return [
+            (int(r[0]), r[1], r[2])
+            for r in self.conn.execute(
+                "SELECT id, CASE WHEN standalone != '' THEN standalone ELSE text END, lang "
+                "FROM claims WHERE article_id != ? ORDER BY id",
+                (-1 if exclude_article is None else exclude_article,),
+            )
+        ]
+
+    def add_claim_sources(self, article_id: int, sources: Sequence[tuple[int, dict]]) -> None:
+        """Record that the article also makes these (existing) claims, at these spans."""
+        now = _now()
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO claim_sources(claim_id, article_id, start, end, text, added_at) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                [(cid, article_id, c["start"], c["end"], c["text"], now) for cid, c in sources],
+            )
+
+    def claim_sources(self, claim_id: int) -> list[dict[str, Any]]:
+        """The other articles (name, span, wording) that make the same claim."""
+        rows = self.conn.execute(
+            "SELECT a.name, s.start, s.end, s.text, a.url FROM claim_sources s "
+            "JOIN articles a ON a.id = s.article_id WHERE s.claim_id = ? ORDER BY s.added_at",
+            (claim_id,),
+        ).fetchall()
+        return [dict(zip(("article", "start", "end", "text", "url"), r, strict=True)) for r in rows]
 
     def save_matches(self, results: Sequence[tuple[int, Sequence[Any]]]) -> None:
         """Replace the stored matches of each claim with its new ranked hits, in one transaction."""
@@ -577,8 +637,8 @@ class Workspace:
                     (claim.id,),
                 )
             ]
-            original, article_url, article_published, article_text = self.conn.execute(
-                "SELECT c.original_text, a.url, a.published, a.text FROM claims c "
+            original, article_url, article_published, article_text, details = self.conn.execute(
+                "SELECT c.original_text, a.url, a.published, a.text, c.details FROM claims c "
                 "JOIN articles a ON a.id = c.article_id WHERE c.id = ?",
                 (claim.id,),
             ).fetchone()
@@ -587,7 +647,11 @@ class Workspace:
                 "original_text": original,
                 "article_url": article_url,
                 "article_published": article_published,
-                "claimant": guess_claimant(claim.text, article_text),
+                # Claims stored before extraction kept a claimant get the old guess.
+                "claimant": claim.claimant or guess_claimant(claim.text, article_text),
+                "standalone": claim.standalone,
+                "details": json.loads(details or "{}"),
+                "sources": self.claim_sources(claim.id),
                 "reasons": list(claim.reasons),
                 "matches": matches,
                 "verdict": (

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from workbench.errors import InputError
-from workbench.extract.attribution import Attribution, parse_attribution, speaker_names
+from workbench.extract.attribution import Attribution, parse_attribution
 from workbench.extract.claimant import guess_claimant
 from workbench.extract.claims import (
     DEFAULT_MIN_SCORE,
@@ -37,6 +37,7 @@ from workbench.extract.context import (
     resolve_pronouns,
     weekday_dates,
 )
+from workbench.extract.entities import PERSON, find_entities
 from workbench.extract.quantities import find_dates, find_numbers
 from workbench.extract.split import split_clauses
 from workbench.models import ExtractedClaim
@@ -79,16 +80,13 @@ class _Draft:
     content: str
 
 
-def _people(text: str, article: str) -> list[tuple[int, str]]:
-    """(offset, full name) of each person-like name in `text`, in order."""
-    from workbench.extract.attribution import _NAME  # one name pattern for both modules
-
-    found = []
-    for match in _NAME.finditer(text):
-        names = speaker_names(match.group(), article)
-        if names and names[0][:1].isupper() and " " in names[0]:
-            found.append((match.start(), names[0]))
-    return found
+def _people(text: str, lang: str, article: str) -> list[tuple[int, str]]:
+    """(offset, full name) of each person named in `text`, in order."""
+    return [
+        (entity.start, entity.normal)
+        for entity in find_entities(text, lang, article)
+        if entity.kind == PERSON and " " in entity.normal
+    ]
 
 
 def _quote_state(sentence: str, open_quote: bool) -> bool:
@@ -114,9 +112,12 @@ def _drafts(text: str, lang: str) -> list[_Draft]:
         attribution = parse_attribution(sentence, lang, text)
         claimant = attribution.claimant
         notes: list[str] = []
+        people_before = previous_people
         if not claimant and attribution.pronoun in _THIRD_PERSON and previous_claimant:
             claimant = previous_claimant
             notes.append(f"{attribution.pronoun} -> {claimant} (speaker of the sentence before)")
+            # "He said ..." after "Putin said ...": the opening "He" is that speaker too.
+            people_before = (claimant,)
         was_open = in_quote or sentence.lstrip()[:1] in _OPEN_QUOTES
         in_quote = _quote_state(sentence, in_quote)
         pieces = split_clauses(sentence, attribution.content_start, attribution.content_end, lang)
@@ -135,7 +136,7 @@ def _drafts(text: str, lang: str) -> list[_Draft]:
                     base = piece
             content = attribution.content(sentence) if len(pieces) == 1 else text[span[0] : span[1]]
             new.append(
-                _Draft(*span, base, attribution, claimant, tuple(notes), previous_people, content)
+                _Draft(*span, base, attribution, claimant, tuple(notes), people_before, content)
             )
         if was_open and not claimant:
             waiting.extend(new)
@@ -149,13 +150,13 @@ def _drafts(text: str, lang: str) -> list[_Draft]:
             waiting = []
         drafts.extend(new)
         previous_claimant = claimant or previous_claimant
-        people = tuple(name for _, name in _people(sentence, text))
+        people = tuple(name for _, name in _people(sentence, lang, text))
         previous_people = people
     return drafts
 
 
 def _standalone(draft: _Draft, text: str, lang: str, published: str) -> Standalone:
-    people = _people(draft.base, text)
+    people = _people(draft.base, lang, text)
     speakers = draft.attribution.chain[-1:] if draft.attribution.chain else ()
     if draft.claimant and not speakers and " et " not in draft.claimant:
         speakers = (draft.claimant,) if " and " not in draft.claimant else ()
@@ -168,14 +169,6 @@ def _standalone(draft: _Draft, text: str, lang: str, published: str) -> Standalo
     return Standalone(
         dated.text, draft.notes + pronouns.resolutions + named.resolutions + dated.resolutions
     )
-
-
-def _entities(claim: str, lang: str, article: str) -> tuple[dict, ...]:
-    try:
-        from workbench.extract.entities import find_entities
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return ()
-    return tuple(entity.as_dict() for entity in find_entities(claim, lang, article))
 
 
 def extract_article(
@@ -228,7 +221,7 @@ def extract_article(
                 content=draft.content,
                 speakers=draft.attribution.chain,
                 spans=((draft.start, draft.end),),
-                entities=_entities(claim_text, lang, text),
+                entities=tuple(e.as_dict() for e in find_entities(claim_text, lang, text)),
                 numbers=tuple(f.as_dict() for f in find_numbers(claim_text)),
                 dates=tuple(sorted(dates, key=lambda d: d["start"])),
                 rule_score=rule_score,

@@ -25,6 +25,8 @@ TEXT = {
         "title": "Fact-check report",
         "claims": "claims",
         "claim": "Claim",
+        "standalone": "As it stands alone",
+        "claimant": "Claimant",
         "verdict": "Verdict",
         "count": "Claims",
         "unreviewed": "Not reviewed",
@@ -40,6 +42,8 @@ TEXT = {
         "title": "Rapport de vérification",
         "claims": "affirmations",
         "claim": "Affirmation",
+        "standalone": "Hors contexte",
+        "claimant": "Auteur",
         "verdict": "Verdict",
         "count": "Affirmations",
         "unreviewed": "Non vérifiée",
@@ -136,3 +140,9 @@ def render(fmt: str, rows: Sequence[dict[str, Any]], options: ReportOptions) -> 
 
         return render_html(rows, options)
     raise InputError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
+
+
+def standalone_of(row: dict[str, Any]) -> str:
+    """The claim rewritten to stand alone, or '' when it reads the same as its span."""
+    alone = (row.get("standalone") or "").strip()
+    return alone if alone and alone != row["claim"].strip() else ""

@@ -58,7 +58,8 @@ def claim_review(row: dict[str, Any], options: ReportOptions) -> dict[str, Any] 
     if options.review_url:
         out["url"] = options.review_url.format(claim_id=row["claim_id"])
     out.update(
-        claimReviewed=short_claim(row["claim"]),
+        # The claim as it reads alone: who and when resolved, as a reader of the review needs.
+        claimReviewed=short_claim(row.get("standalone") or row["claim"]),
         author=organization,
         datePublished=verdict["updated_at"][:10],
         inLanguage=options.lang,

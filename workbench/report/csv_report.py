@@ -10,8 +10,9 @@ from typing import Any
 from workbench.report import ReportOptions, label, rating_of, top_citation
 
 COLUMNS = (
-    "claim_id", "article", "claim", "lang", "verdict", "verdict_id", "rating_value", "note",
-    "reviewer", "date", "evidence_title", "evidence_publisher", "evidence_text", "evidence_url",
+    "claim_id", "article", "claim", "standalone", "claimant", "lang", "verdict", "verdict_id",
+    "rating_value", "note", "reviewer", "date", "evidence_title", "evidence_publisher",
+    "evidence_text", "evidence_url",
 )  # fmt: skip
 
 
@@ -29,6 +30,8 @@ def render_csv(rows: Sequence[dict[str, Any]], options: ReportOptions) -> str:
                 row["claim_id"],
                 row["article"],
                 row["claim"],
+                row.get("standalone") or row["claim"],
+                row.get("claimant", ""),
                 row["lang"],
                 label(rating, options.lang),
                 rating.id if rating else "",

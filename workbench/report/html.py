@@ -8,7 +8,7 @@ from itertools import groupby
 from string import Template
 from typing import Any
 
-from workbench.report import TEXT, ReportOptions, counts, label, rating_of, safe_url
+from workbench.report import TEXT, ReportOptions, counts, label, rating_of, safe_url, standalone_of
 from workbench.scale import Rating
 
 # No script may run, whatever the data holds: only inline styles are allowed.
@@ -128,6 +128,13 @@ def _claim(row: dict[str, Any], lang: str) -> str:
         f"<h3>{_badge(rating_of(row), lang)}{escape(words['claim'])} {int(row['claim_id'])}</h3>",
         f'<blockquote class="claim-text">{escape(row["claim"])}</blockquote>',
     ]
+    if row.get("claimant"):
+        parts.append(f'<p class="meta">{escape(words["claimant"])}: {escape(row["claimant"])}</p>')
+    if standalone_of(row):
+        parts.append(
+            f'<p class="standalone"><em>{escape(words["standalone"])}:</em> '
+            f"{escape(standalone_of(row))}</p>"
+        )
     if verdict:
         parts.append(
             f'<p class="meta">{escape(words["reviewer"])}: {escape(verdict.get("reviewer", ""))}'

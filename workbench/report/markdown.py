@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
 
-from workbench.report import TEXT, ReportOptions, counts, label, rating_of, safe_url
+from workbench.report import TEXT, ReportOptions, counts, label, rating_of, safe_url, standalone_of
 
 
 def _text(value: str) -> str:
@@ -39,6 +39,10 @@ def _claim(row: dict[str, Any], options: ReportOptions) -> list[str]:
         _quote(row["claim"]),
         "",
     ]
+    if row.get("claimant"):
+        lines += [f"{words['claimant']}: {_text(row['claimant'])}", ""]
+    if standalone_of(row):
+        lines += [f"*{words['standalone']}:* {_text(standalone_of(row))}", ""]
     if verdict:
         lines += [
             f"{words['reviewer']}: {_text(verdict.get('reviewer', ''))} · "

@@ -229,7 +229,9 @@ class ReviewApp(App[None]):
             return True
         claim = self.claim
         self.state = get_state(self.ws, claim.id)
-        self.context = self.contexts.context(self.ws, claim.id, claim.start, claim.end)
+        self.context = self.contexts.context(
+            self.ws, claim.id, claim.start, claim.end, claim.claimant
+        )
         self.claim_terms = terms(claim.text, claim.lang)
         if claim.id not in self._matches:
             self._matches[claim.id] = claim_matches(self.ws, claim.id)

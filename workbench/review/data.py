@@ -38,8 +38,11 @@ class ArticleContexts:
         self._articles.clear()
         self._article_of.clear()
 
-    def context(self, workspace: Workspace, claim_id: int, start: int, end: int) -> Context:
-        """The claim's article span with `neighbours` sentences each side (empty if no text)."""
+    def context(
+        self, workspace: Workspace, claim_id: int, start: int, end: int, claimant: str = ""
+    ) -> Context:
+        """The claim's article span with `neighbours` sentences each side (empty if no text);
+        `claimant` is the stored one (claims from before extraction stored it are guessed)."""
         if claim_id not in self._article_of:
             found = workspace.article_of(claim_id)
             if found is None:
@@ -53,7 +56,7 @@ class ArticleContexts:
         text, spans, published = self._articles[article_id]
         if not text or not 0 <= start < end <= len(text):
             return Context("", "", "", published=published)
-        claimant = guess_claimant(text[start:end], text)
+        claimant = claimant or guess_claimant(text[start:end], text)
         inside = [i for i, (s, e) in enumerate(spans) if s < end and e > start]
         if not inside:
             return Context("", text[start:end], "", claimant, published)

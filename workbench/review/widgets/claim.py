@@ -46,4 +46,8 @@ class ClaimView(Static):
                 out.append(claim.text)
         else:
             out.append(claim.text, style="bold")
+        if claim.standalone and claim.standalone != claim.text:
+            # What matching searched with: names, pronouns and dates resolved.
+            out.append("\nStandalone: ", style="bold")
+            out.append(claim.standalone, style="italic")
         self.update(out)
