@@ -30,6 +30,28 @@ class HeadRecipe:
     seeds: int = 1  # an MLP head fitted with this many seeds, averaged (stored as sub-heads)
 
 
+# The shipped recipe: heads averaged per language. The "use" heads score every language (the
+# embedding is multilingual); the MiniLM head only English, where it adds a second view.
+RECIPE = (
+    HeadRecipe(
+        "use+rules",
+        ("use", "rules"),
+        None,
+        "mlp",
+        {"hidden_layer_sizes": (256,), "alpha": 1.0, "early_stopping": True},
+        seeds=3,
+    ),
+    HeadRecipe(
+        "minilm+rules",
+        ("minilm", "rules"),
+        ("en",),
+        "mlp",
+        {"hidden_layer_sizes": (256,), "alpha": 1.0, "early_stopping": True},
+        seeds=3,
+    ),
+)
+
+
 def _estimator(recipe: HeadRecipe, seed: int) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
@@ -56,24 +78,27 @@ def fit_head(recipe: HeadRecipe, x: np.ndarray, y: np.ndarray, seed: int = SEED)
         for offset in range(recipe.seeds if recipe.kind == "mlp" else 1):
             estimator = _estimator(recipe, seed + offset)
             estimator.fit(z, y)
-            if recipe.kind == "lr":
-                layers = ((estimator.coef_.T.copy(), estimator.intercept_.copy()),)
-            else:
-                layers = tuple(
-                    (w.copy(), b.copy())
-                    for w, b in zip(estimator.coefs_, estimator.intercepts_, strict=True)
-                )
-            heads.append(
-                Head(
-                    recipe.name if recipe.seeds == 1 else f"{recipe.name}#{offset}",
-                    recipe.inputs,
-                    frozenset(recipe.languages) if recipe.languages is not None else None,
-                    mean.astype(np.float32),
-                    scale.astype(np.float32),
-                    tuple((w.astype(np.float32), b.astype(np.float32)) for w, b in layers),
-                )
-            )
+            name = recipe.name if recipe.seeds == 1 else f"{recipe.name}#{offset}"
+            heads.append(head_from_estimator(name, recipe, mean, scale, estimator))
     return heads
+
+
+def head_from_estimator(
+    name: str, recipe: HeadRecipe, mean: np.ndarray, scale: np.ndarray, estimator: Any
+) -> Head:
+    """A fitted LogisticRegression or MLPClassifier (on standardised inputs) as plain arrays."""
+    if hasattr(estimator, "coefs_"):
+        layers = list(zip(estimator.coefs_, estimator.intercepts_, strict=True))
+    else:
+        layers = [(estimator.coef_.T, estimator.intercept_)]
+    return Head(
+        name,
+        recipe.inputs,
+        frozenset(recipe.languages) if recipe.languages is not None else None,
+        mean.astype(np.float32),
+        scale.astype(np.float32),
+        tuple((w.astype(np.float32), b.astype(np.float32)) for w, b in layers),
+    )
 
 
 def stack(features: dict[str, np.ndarray], inputs: Sequence[str], rows: Any = slice(None)):
