@@ -162,6 +162,48 @@ def test_extract_prints_claims_without_a_workspace(seed_article: Path) -> None:
     assert not Path(os.environ["WORKBENCH_HOME"]).exists()
 
 
+def test_extract_fields_with_the_rules_scorer_and_bad_languages(
+    seed_article: Path, tmp_path: Path
+) -> None:
+    result = _run("extract", str(seed_article), "--scorer", "rules", "--published", "2019-05-15")
+    assert result.exit_code == 0, result.output
+    records = _jsonl(result.stdout)
+    assert {r["scorer"] for r in records} == {"rules"}
+    osaka = next(r for r in records if "Osaka" in r["claim"])
+    assert osaka["speakers"] == ["Youri Ouchakov", "Mike Pompeo"]
+    assert osaka["content"].startswith("Donald Trump était prêt")
+    assert {"Osaka", "Japan", "G20"} <= {e["normal"] for e in osaka["entities"]}
+    assert osaka["spans"] == [[osaka["start"], osaka["end"]]]
+    german = tmp_path / "de.txt"
+    german.write_text(
+        "Der russische Präsident Wladimir Putin hat am Dienstag in Sotschi den amerikanischen "
+        "Außenminister Mike Pompeo empfangen. Beide Seiten wollen die Beziehungen verbessern.",
+        encoding="utf-8",
+    )
+    result = _run("extract", str(german), "--scorer", "rules")
+    assert result.exit_code == ExitCode.BAD_INPUT and "supported: fr, en" in result.stderr
+    result = _run("extract", str(german), "--scorer", "rules", "--lang", "fr")
+    assert result.exit_code == 0  # the reader said so
+    result = _run("extract", str(seed_article), "--scorer", "magic")
+    assert result.exit_code != 0 and "unknown scorer" in result.stderr
+
+
+@pytest.mark.slow
+def test_extract_with_the_model_needs_no_torch_for_french(seed_article: Path) -> None:
+    code = (
+        "import sys\n"
+        "from workbench.cli import main\n"
+        f"sys.argv = ['workbench', 'extract', {str(seed_article)!r}]\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    records = _jsonl(done.stdout)
+    assert {r["scorer"] for r in records} == {"model"}
+    assert any("collusion" in r["claim"] and r["score"] > 0.5 for r in records)
+
+
 def test_export_to_file_and_to_an_unwritable_place(ingested: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     result = _run("export", "-o", str(out))
