@@ -403,6 +403,73 @@ def export(
         )
 
 
+@app.command("eval")
+@handle_errors
+def eval_(
+    corpus: Annotated[Path, typer.Argument(help="Corpus JSONL: id, text, optional title.")],
+    queries: Annotated[
+        Path, typer.Argument(help="Queries: TSV (id<TAB>text) or JSONL (id, text, lang).")
+    ],
+    qrels: Annotated[Path, typer.Argument(help="TREC qrels: qid 0 docid relevance.")],
+    configs: Annotated[
+        str,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Configurations, comma-separated: default (the tuned fusion), bm25, minilm, "
+            "use, minilm+bm25, use+bm25, or retrievers joined by '+' (plain RRF).",
+        ),
+    ] = "bm25,default",
+    metrics: Annotated[
+        str, typer.Option("--metrics", help="ranx metrics, comma-separated.")
+    ] = "map@5,mrr@10,recall@5,recall@10,ndcg@10",
+    workspace_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace-dir",
+            help="Workspace to ingest into, kept and reused (unchanged documents are not "
+            "embedded again). Default: a temporary one, deleted after.",
+            show_default=False,
+        ),
+    ] = None,
+    model: ModelOpt = None,
+    top_k: Annotated[
+        int, typer.Option("--top-k", "-k", help="Passages retrieved per query.")
+    ] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+) -> None:
+    """Evaluate retrieval on a corpus, queries and qrels: ranking metrics per configuration."""
+    from workbench.evaluate import run_eval
+
+    with _progress("embedding passages") as progress:
+        result = run_eval(
+            corpus,
+            queries,
+            qrels,
+            workspace_dir,
+            model,
+            configs,
+            top_k,
+            metrics,
+            progress=progress,
+            log=lambda message: typer.echo(f"workbench: {message}", err=True),
+        )
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    typer.echo(
+        f"{result.queries} queries, {result.documents} documents, models "
+        f"{'+'.join(result.models)}, top {result.k} passages",
+        err=True,
+    )
+    header = ["configuration", *result.metrics, "ms/query"]
+    typer.echo("| " + " | ".join(header) + " |")
+    typer.echo("|" + "---|" * len(header))
+    for row in result.rows:
+        cells = [row["config"], *(f"{row[m]:.3f}" for m in result.metrics)]
+        typer.echo("| " + " | ".join([*cells, f"{row['ms_per_query']:.1f}"]) + " |")
+
+
 ReviewerOpt = Annotated[
     str | None,
     typer.Option(
