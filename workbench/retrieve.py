@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from workbench import config
 from workbench.embed import SMALL_BATCH, Embedder, canonical_ref
-from workbench.errors import WorkspaceError
+from workbench.errors import WorkbenchError, WorkspaceError
 from workbench.index import dense, store
 from workbench.index.hybrid import Source, fuse
 from workbench.models import Hit
 from workbench.query import focus_clause
 from workbench.workspace import Workspace
+
+if TYPE_CHECKING:
+    from workbench.rerank import Reranker
 
 LEXICAL = "bm25"
 BRIDGE = "bridge"
@@ -49,6 +54,8 @@ class FusionConfig:
     focus_weight: float = 1.0
     pool: int = 100
     use_lexical: bool = True
+    # Re-order the fused top candidates with the learned re-ranker (where it applies).
+    rerank: bool = True
 
     @staticmethod
     def _lookup(table: Weights, name: str, role: str, default: float | None) -> float | None:
@@ -82,7 +89,11 @@ class Retriever:
         embedders: Sequence[Embedder],
         indexes: store.IndexSet,
         fusion: FusionConfig | None = None,
+        passage_texts: Callable[[Sequence[int]], Mapping[int, str]] | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
+        """`passage_texts` gives the indexed text of passages (the re-ranker reads them);
+        `reranker` defaults to the shipped one when the fusion asks for re-ranking."""
         self.embedders = list(embedders)
         self.indexes = indexes
         self.fusion = fusion or FusionConfig()
@@ -113,12 +124,32 @@ class Retriever:
             for name, langs in languages.items()
             if fusion.weight(name, roles[name]) > 0
         ]
+        self.passage_texts = passage_texts
+        self.reranker = None
+        if fusion.rerank and passage_texts is not None:
+            if reranker is None:
+                reranker = _shipped_reranker()
+            if reranker is not None and reranker.applies([s.name for s in self.sources]):
+                self.reranker = reranker
 
     def search(self, texts: Sequence[str], langs: Sequence[str], k: int = 10) -> list[list[Hit]]:
         """Top `k` fused hits for each query text (its language in `langs`, '' if unknown)."""
         ranked = self.ranked_lists(texts, langs, max(self.fusion.pool, 5 * k))
+        if self.reranker is None or self.passage_texts is None:
+            return [
+                fuse(ranked[row], self.sources, langs[row], self.indexes.langs, k, self.fusion.mode)
+                for row in range(len(texts))
+            ]
+        pool = max(k, self.reranker.pool)
+        fused = [
+            fuse(ranked[row], self.sources, langs[row], self.indexes.langs, pool, self.fusion.mode)
+            for row in range(len(texts))
+        ]
+        passage_texts = self.passage_texts({h.passage_id for row in fused for h in row})
         return [
-            fuse(ranked[row], self.sources, langs[row], self.indexes.langs, k, self.fusion.mode)
+            self.reranker.rerank(
+                texts[row], langs[row], fused[row], passage_texts, self.indexes.langs, k
+            )
             for row in range(len(texts))
         ]
 
@@ -168,6 +199,20 @@ class Retriever:
         return ranked
 
 
+@lru_cache(maxsize=1)
+def _shipped_reranker() -> Reranker | None:
+    """The packaged re-ranker, or None (said once on stderr) when it cannot be read."""
+    import sys
+
+    from workbench.rerank import load_reranker
+
+    try:
+        return load_reranker()
+    except WorkbenchError as exc:
+        print(f"warning: matching without the re-ranker: {exc}", file=sys.stderr)
+        return None
+
+
 @contextmanager
 def _single_threaded_blas(enabled: bool) -> Iterator[None]:
     """One BLAS and FAISS thread while matching a few claims.
@@ -214,4 +259,6 @@ def open_retriever(
         )
     embedders = config.load_embedders(names)
     models = config.check_fingerprints(workspace, embedders)
-    return Retriever(embedders, store.load(workspace, models), fusion)
+    return Retriever(
+        embedders, store.load(workspace, models), fusion, workspace.passage_index_texts
+    )

@@ -416,6 +416,13 @@ class Workspace:
             "FROM passages p JOIN documents d ON d.id = p.document_id ORDER BY p.id"
         )
 
+    def passage_index_texts(self, ids: Iterable[int]) -> dict[int, str]:
+        """The indexed text (title included, as `iter_passage_texts`) of some passages."""
+        return {
+            pid: (f"{p.title}\n{p.text}" if p.title and p.title not in p.text else p.text)
+            for pid, p in self.passages(ids).items()
+        }
+
     def load_vectors(self, model: str, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """All vectors of one model, as (passage ids, matrix) in passage id order."""
         ids: list[int] = []
