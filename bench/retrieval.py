@@ -54,7 +54,8 @@ CONFIGS: dict[str, FusionConfig] = {
     "USE+MiniLM+BM25 lang-aware": plain("lang", BRIDGE),
     "USE+MiniLM+BM25+bridge lang-aware": plain("lang"),
     "same, tuned weights, no focus query": replace(FusionConfig(), focus_weight=0.0),
-    "default: lang-aware, bridge, focus query, tuned weights": FusionConfig(),
+    "lang-aware, bridge, focus query, tuned weights": replace(FusionConfig(), rerank=False),
+    "default: the same + learned re-ranker": FusionConfig(),
 }
 
 
@@ -164,7 +165,7 @@ def run_set(name: str, corpus: Path, queries: list, qrels: dict, workdir: Path) 
     langs = [q[2] for q in queries]
     rows = []
     for label, fusion in CONFIGS.items():
-        retriever = Retriever(embedders, indexes, fusion)
+        retriever = Retriever(embedders, indexes, fusion, ws.passage_index_texts)
         started = time.perf_counter()
         hits = retriever.search(texts, langs, k=10)
         per_query = (time.perf_counter() - started) / max(1, len(texts))

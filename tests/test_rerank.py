@@ -11,6 +11,7 @@ import pytest
 from workbench.errors import WorkbenchError
 from workbench.models import Hit
 from workbench.rerank import (
+    Model,
     Reranker,
     candidate_features,
     feature_names,
@@ -39,7 +40,8 @@ def _hits() -> list[Hit]:
 
 def _reranker(weights: np.ndarray, languages=("en",)) -> Reranker:
     n = len(feature_names(SOURCES))
-    return Reranker(SOURCES, frozenset(languages), np.zeros(n), np.ones(n), weights, 0.0, 30, {})
+    model = Model(np.zeros(n), np.ones(n), weights, 0.0)
+    return Reranker(SOURCES, dict.fromkeys(languages, model), 30, {})
 
 
 def test_features_read_signals_and_overlaps() -> None:
@@ -81,7 +83,7 @@ def test_round_trip_through_plain_arrays(tmp_path: Path) -> None:
     loaded = load_reranker(tmp_path)
     assert loaded.sources == SOURCES and loaded.languages == {"en", "fr"}
     x = candidate_features("Trump Putin Osaka 2019", _hits(), TEXTS, SOURCES)
-    assert np.allclose(loaded.scores(x), _reranker(weights).scores(x))
+    assert np.allclose(loaded.models["fr"].scores(x), _reranker(weights).models["en"].scores(x))
     meta = json.loads((tmp_path / "reranker.json").read_text())
     meta["features"] = ["other"]
     (tmp_path / "reranker.json").write_text(json.dumps(meta))

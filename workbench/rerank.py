@@ -90,25 +90,36 @@ def candidate_features(
 
 
 @dataclass(frozen=True)
-class Reranker:
-    """A logistic regression over standardised candidate features."""
+class Model:
+    """A logistic regression over standardised candidate features, for one language."""
 
-    sources: tuple[str, ...]
-    languages: frozenset[str]
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray
     bias: float
-    pool: int
-    meta: dict[str, Any]
-
-    def applies(self, sources: Sequence[str]) -> bool:
-        """Only with exactly the retrievers it was trained on (their signals are its inputs)."""
-        return set(sources) == set(self.sources)
 
     def scores(self, features: np.ndarray) -> np.ndarray:
         z = (features - self.mean) / self.scale
         return 1.0 / (1.0 + np.exp(-(z @ self.weights + self.bias)))
+
+
+@dataclass(frozen=True)
+class Reranker:
+    """One model per claim language (English tweets and French posts differ: one model for
+    both measured worse on each), over the signals of the retrievers in `sources`."""
+
+    sources: tuple[str, ...]
+    models: dict[str, Model]
+    pool: int
+    meta: dict[str, Any]
+
+    @property
+    def languages(self) -> frozenset[str]:
+        return frozenset(self.models)
+
+    def applies(self, sources: Sequence[str]) -> bool:
+        """Only with exactly the retrievers it was trained on (their signals are its inputs)."""
+        return set(sources) == set(self.sources)
 
     def rerank(
         self,
@@ -120,13 +131,14 @@ class Reranker:
         k: int,
     ) -> list[Hit]:
         """The top `k` of `hits` with same-language candidates re-ordered (see module doc)."""
-        if query_lang not in self.languages:
+        model = self.models.get(query_lang)
+        if model is None:
             return list(hits[:k])
         same = [i for i, h in enumerate(hits) if passage_langs.get(h.passage_id) == query_lang]
         if len(same) < 2:
             return list(hits[:k])
         chosen = [hits[i] for i in same]
-        probs = self.scores(candidate_features(query, chosen, texts, self.sources))
+        probs = model.scores(candidate_features(query, chosen, texts, self.sources))
         order = sorted(range(len(chosen)), key=lambda i: -probs[i])
         reordered = list(hits)
         for slot, index in zip(same, order, strict=True):
@@ -139,17 +151,17 @@ class Reranker:
 
 def save_reranker(reranker: Reranker, directory: Path = MODEL_DIR) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    np.savez(
-        directory / f"{MODEL_NAME}.npz",
-        mean=reranker.mean.astype(np.float64),
-        scale=reranker.scale.astype(np.float64),
-        weights=reranker.weights.astype(np.float64),
-        bias=np.array([reranker.bias], dtype=np.float64),
-    )
+    arrays = {}
+    for lang, model in reranker.models.items():
+        arrays[f"{lang}.mean"] = model.mean.astype(np.float64)
+        arrays[f"{lang}.scale"] = model.scale.astype(np.float64)
+        arrays[f"{lang}.weights"] = model.weights.astype(np.float64)
+        arrays[f"{lang}.bias"] = np.array([model.bias], dtype=np.float64)
+    np.savez(directory / f"{MODEL_NAME}.npz", **arrays)
     meta = {
         **reranker.meta,
         "sources": list(reranker.sources),
-        "languages": sorted(reranker.languages),
+        "languages": sorted(reranker.models),
         "pool": reranker.pool,
         "features": feature_names(reranker.sources),
     }
@@ -164,18 +176,18 @@ def load_reranker(directory: Path = MODEL_DIR) -> Reranker:
         meta = json.loads((directory / f"{MODEL_NAME}.json").read_text(encoding="utf-8"))
         with np.load(directory / f"{MODEL_NAME}.npz", allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as exc:
+        sources = tuple(meta["sources"])
+        models = {
+            lang: Model(
+                arrays[f"{lang}.mean"],
+                arrays[f"{lang}.scale"],
+                arrays[f"{lang}.weights"],
+                float(arrays[f"{lang}.bias"][0]),
+            )
+            for lang in meta["languages"]
+        }
+    except (OSError, ValueError, KeyError) as exc:
         raise WorkbenchError(f"cannot read the re-ranker in {directory}: {exc}") from exc
-    sources = tuple(meta["sources"])
     if meta.get("features") != feature_names(sources):
         raise WorkbenchError(f"{directory} holds a re-ranker for other features; retrain it")
-    return Reranker(
-        sources,
-        frozenset(meta["languages"]),
-        arrays["mean"],
-        arrays["scale"],
-        arrays["weights"],
-        float(arrays["bias"][0]),
-        int(meta["pool"]),
-        meta,
-    )
+    return Reranker(sources, models, int(meta["pool"]), meta)
