@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from workbench import config
@@ -164,3 +165,48 @@ def test_killed_ingest_resumes_and_index_agrees(tmp_path: Path) -> None:
     indexes = store.load(ws, ws.get_meta("models"))
     assert indexes.dense["hash:64"].ntotal == 200 == len(indexes.lexical["words"].ids)
     assert ws.read_manifest()["generation"] == ws.generation
+
+
+class _RecordingEmbedder:
+    """The hashing embedder, logging each encode call as (model name, number of texts)."""
+
+    def __init__(self, dim: int, log: list[tuple[str, int]]) -> None:
+        from workbench.embed import HashingEmbedder
+
+        self.inner = HashingEmbedder(dim)
+        self.name, self.dim, self.languages = self.inner.name, dim, self.inner.languages
+        self.log = log
+
+    def encode(self, texts):
+        self.log.append((self.name, len(texts)))
+        return self.inner.encode(texts)
+
+
+def test_models_encode_groups_of_batches_committed_one_by_one(tmp_path: Path) -> None:
+    from workbench.ingest import ENCODE_GROUP_BATCHES
+
+    src = tmp_path / "many.jsonl"
+    src.write_text(
+        "".join(
+            json.dumps({"id": f"d{i}", "text": f"Claim {i} about topic {i % 7}."}) + "\n"
+            for i in range(100)
+        )
+    )
+    ws = _ws(tmp_path)
+    log: list[tuple[str, int]] = []
+    embedders = [_RecordingEmbedder(32, log), _RecordingEmbedder(48, log)]
+    generation = ws.generation
+    ingest(ws, [src], embedders, batch_size=10)
+    # One model encodes a whole group of batches before the other takes over.
+    group = 10 * ENCODE_GROUP_BATCHES
+    sizes = [min(group, 100 - start) for start in range(0, 100, group)]
+    calls = [call for call in log if call[1] > 1]  # without the one-text fingerprint probes
+    assert calls == [(name, size) for size in sizes for name in ("hash:32", "hash:48")]
+    # Still one transaction per batch of 10 passages.
+    assert ws.generation - generation == 10
+    # Each passage got the vector of its own text, not a neighbour's in the group.
+    for model, dim in (("hash:32", 32), ("hash:48", 48)):
+        ids, matrix = ws.load_vectors(model, dim)
+        texts = [row[1] for row in ws.iter_passage_texts()]
+        assert ids.tolist() == [row[0] for row in ws.iter_passage_texts()]
+        assert np.allclose(matrix, HashingEmbedder(dim).encode(texts))

@@ -23,6 +23,9 @@ from workbench.workspace import Workspace
 # Bump when chunking changes, so that every document is re-chunked and re-embedded once.
 CHUNKER_VERSION = 1
 MAX_PASSAGE_CHARS = 600
+# Batches (of `batch_size` passages, one transaction each) that every model encodes in one go
+# before the next model takes over; a kill loses at most this many batches of embedding work.
+ENCODE_GROUP_BATCHES = 4
 
 ProgressFn = Callable[[int, int], None]
 
@@ -85,6 +88,23 @@ def _index_text(doc: Document, text: str) -> str:
     return f"{doc.title}\n{text}" if doc.title and doc.title not in text else text
 
 
+def plan_passages(doc: Document) -> list[dict]:
+    """A document's passages: offsets into its source, text, language and the text to embed."""
+    passages = []
+    for start, end in split_passages(doc.text, max_chars=MAX_PASSAGE_CHARS):
+        text = doc.text[start:end]
+        passages.append(
+            {
+                "start": doc.offset + start,
+                "end": doc.offset + end,
+                "text": text,
+                "lang": _passage_language(doc, text),
+                "index_text": _index_text(doc, text),
+            }
+        )
+    return passages
+
+
 def ingest(
     workspace: Workspace,
     paths: Sequence[Path],
@@ -120,43 +140,31 @@ def ingest(
             report.documents_added += 1
         todo.append((doc, digest))
 
-    total_passages = 0
-    planned: list[tuple[Document, str, list[dict]]] = []
-    for doc, digest in todo:
-        passages = []
-        for start, end in split_passages(doc.text, max_chars=MAX_PASSAGE_CHARS):
-            text = doc.text[start:end]
-            passages.append(
-                {
-                    "start": doc.offset + start,
-                    "end": doc.offset + end,
-                    "text": text,
-                    "lang": _passage_language(doc, text),
-                    "index_text": _index_text(doc, text),
-                }
-            )
-        planned.append((doc, digest, passages))
-        total_passages += len(passages)
+    planned = [(doc, digest, plan_passages(doc)) for doc, digest in todo]
+    total_passages = sum(len(passages) for _, _, passages in planned)
+
+    batches: list[list[tuple[Document, str, list[dict]]]] = [[]]
+    batch_passages = 0
+    for item in planned:
+        batches[-1].append(item)
+        batch_passages += len(item[2])
+        if batch_passages >= batch_size:
+            batches.append([])
+            batch_passages = 0
+    batches = [batch for batch in batches if batch]
 
     done = 0
     if progress:
         progress(0, total_passages)
-    batch: list[tuple[Document, str, list[dict]]] = []
-    batch_passages = 0
-    for item in planned:
-        batch.append(item)
-        batch_passages += len(item[2])
-        if batch_passages >= batch_size:
-            report.embed_seconds += _commit_batch(workspace, batch, embedders)
-            done += batch_passages
+    for first in range(0, len(batches), ENCODE_GROUP_BATCHES):
+        group = batches[first : first + ENCODE_GROUP_BATCHES]
+        vectors, seconds = _encode(embedders, [_texts(batch) for batch in group])
+        report.embed_seconds += seconds
+        for batch, batch_vectors in zip(group, vectors, strict=True):
+            _store_batch(workspace, batch, batch_vectors)
+            done += sum(len(passages) for _, _, passages in batch)
             if progress:
                 progress(done, total_passages)
-            batch, batch_passages = [], 0
-    if batch:
-        report.embed_seconds += _commit_batch(workspace, batch, embedders)
-        done += batch_passages
-        if progress:
-            progress(done, total_passages)
     report.passages_added = total_passages
 
     index_started = time.perf_counter()
@@ -170,19 +178,43 @@ def ingest(
     return report
 
 
-def _commit_batch(
-    workspace: Workspace,
-    batch: list[tuple[Document, str, list[dict]]],
-    embedders: Sequence[Embedder],
-) -> float:
-    texts = [p["index_text"] for _, _, passages in batch for p in passages]
+def _texts(batch: list[tuple[Document, str, list[dict]]]) -> list[str]:
+    return [p["index_text"] for _, _, passages in batch for p in passages]
+
+
+def _encode(
+    embedders: Sequence[Embedder], batches: list[list[str]]
+) -> tuple[list[dict[str, np.ndarray]], float]:
+    """Every model's vectors for each batch of texts, and the seconds spent embedding.
+
+    Each model encodes the whole group in one call before the next model starts: switching
+    between USE-m3 (numpy, OpenBLAS threads) and MiniLM (torch, OpenMP threads) after every
+    batch left one library's threads spinning while the other's worked, and one larger call
+    lets sentence-transformers sort more texts by length (less padding).
+    """
+    texts = [text for batch in batches for text in batch]
     started = time.perf_counter()
-    vectors = {}
-    for embedder in embedders:
-        vectors[canonical_ref(embedder.name)] = (
+    encoded = {
+        canonical_ref(embedder.name): (
             embedder.encode(texts) if texts else np.zeros((0, embedder.dim), np.float32)
         )
+        for embedder in embedders
+    }
     elapsed = time.perf_counter() - started
+    out: list[dict[str, np.ndarray]] = []
+    offset = 0
+    for batch in batches:
+        out.append({name: matrix[offset : offset + len(batch)] for name, matrix in encoded.items()})
+        offset += len(batch)
+    return out, elapsed
+
+
+def _store_batch(
+    workspace: Workspace,
+    batch: list[tuple[Document, str, list[dict]]],
+    vectors: dict[str, np.ndarray],
+) -> None:
+    # One transaction per batch: documents, passages and vectors land together or not at all.
     workspace.add_documents(
         [
             {
@@ -202,7 +234,6 @@ def _commit_batch(
         [passages for _, _, passages in batch],
         vectors,
     )
-    return elapsed
 
 
 def reindex(
@@ -226,14 +257,15 @@ def reindex(
     vectors: dict[str, list[np.ndarray]] = {m["name"]: [] for m in models}
     if progress:
         progress(0, len(texts))
-    for start in range(0, len(texts), batch_size):
-        batch = texts[start : start + batch_size]
-        embed_started = time.perf_counter()
-        for embedder in embedders:
-            vectors[canonical_ref(embedder.name)].append(embedder.encode(batch))
-        report.embed_seconds += time.perf_counter() - embed_started
+    # Nothing is committed before the swap, so each model encodes a group of batches in a row.
+    step = batch_size * ENCODE_GROUP_BATCHES
+    for start in range(0, len(texts), step):
+        group, seconds = _encode(embedders, [texts[start : start + step]])
+        report.embed_seconds += seconds
+        for name, matrix in group[0].items():
+            vectors[name].append(matrix)
         if progress:
-            progress(min(start + batch_size, len(texts)), len(texts))
+            progress(min(start + step, len(texts)), len(texts))
     stacked = {
         name: np.vstack(parts) if parts else np.zeros((0, 1), np.float32)
         for name, parts in vectors.items()
