@@ -65,6 +65,8 @@ def test_rerank_reorders_same_language_candidates_and_keeps_the_others_in_place(
     query = "Trump will meet Putin at the G20 in Osaka"
     hits = _reranker(weights).rerank(query, "en", _hits(), TEXTS, LANGS, 4)
     assert [h.passage_id for h in hits] == [2, 3, 4, 1]  # the French passage stays second
+    assert [h.score for h in hits] == [0.9, 0.8, 0.7, 0.6]  # slots keep their scores
+    assert hits[0].signals["fused"] == 0.7
     assert "rerank" in hits[0].signals and "rerank" not in hits[1].signals
     # A language it was not trained for: the fusion's order stands.
     same = _reranker(weights).rerank(query, "de", _hits(), TEXTS, LANGS, 3)

@@ -143,9 +143,10 @@ class Reranker:
         reordered = list(hits)
         for slot, index in zip(same, order, strict=True):
             hit = chosen[index]
-            reordered[slot] = replace(
-                hit, signals={**hit.signals, "rerank": round(float(probs[index]), 6)}
-            )
+            # The slot keeps its score, so scores still decrease down the list; the
+            # passage's own fused score and the re-ranker's probability go to the signals.
+            signals = {**hit.signals, "fused": hit.score, "rerank": round(float(probs[index]), 6)}
+            reordered[slot] = replace(hit, score=hits[slot].score, signals=signals)
         return reordered[:k]
 
 
