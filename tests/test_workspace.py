@@ -73,3 +73,25 @@ def test_damaged_manifest_reads_as_missing(tmp_path: Path) -> None:
     ws = Workspace.open(tmp_path, create=True)
     (ws.index_dir / "manifest.json").write_text("{half")
     assert ws.read_manifest() is None
+
+
+def test_index_text_in_sql_and_python_agree(tmp_path: Path) -> None:
+    from workbench.embed import HashingEmbedder
+    from workbench.ingest import ingest
+    from workbench.workspace import index_text
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(
+        '{"id": "a", "title": "Osaka summit", "text": "Trump met Putin in Osaka."}\n'
+        '{"id": "b", "title": "Trump met Putin", "text": "Trump met Putin in Osaka."}\n'
+        '{"id": "c", "text": "No title here at all."}\n',
+        encoding="utf-8",
+    )
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    ingest(ws, [corpus], [HashingEmbedder(16)])
+    streamed = {pid: text for pid, text, _lang in ws.iter_passage_texts()}
+    assert streamed == ws.passage_index_texts(streamed)
+    assert sorted(streamed.values()) == sorted(
+        [index_text("Osaka summit", "Trump met Putin in Osaka."), "Trump met Putin in Osaka.",
+         "No title here at all."]
+    )  # fmt: skip

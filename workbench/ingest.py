@@ -18,7 +18,7 @@ from workbench.errors import InputError
 from workbench.index import dense, store
 from workbench.models import Document
 from workbench.sources import iter_documents
-from workbench.workspace import Workspace
+from workbench.workspace import Workspace, index_text
 
 # Bump when chunking changes, so that every document is re-chunked and re-embedded once.
 CHUNKER_VERSION = 1
@@ -83,11 +83,6 @@ def _passage_language(doc: Document, text: str) -> str:
     return detect_language(text)[0]
 
 
-def _index_text(doc: Document, text: str) -> str:
-    # The title gives a passage cut from a long document the context its sentences lack.
-    return f"{doc.title}\n{text}" if doc.title and doc.title not in text else text
-
-
 def plan_passages(doc: Document) -> list[dict]:
     """A document's passages: offsets into its source, text, language and the text to embed."""
     passages = []
@@ -99,7 +94,7 @@ def plan_passages(doc: Document) -> list[dict]:
                 "end": doc.offset + end,
                 "text": text,
                 "lang": _passage_language(doc, text),
-                "index_text": _index_text(doc, text),
+                "index_text": index_text(doc.title, text),
             }
         )
     return passages

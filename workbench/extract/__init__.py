@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-# Both modules import only the standard library at module level (py3langid loads on first
-# detection), so importing workbench.extract stays cheap and never pulls in torch or faiss.
+# These modules import only the standard library at module level (py3langid loads on first
+# detection, the learned scorer's numpy and models when it scores), so importing
+# workbench.extract stays cheap and never pulls in torch or faiss.
 from workbench.extract.claims import extract_claims, score_sentence
 from workbench.extract.lang import SUPPORTED_LANGUAGES, detect_language
+from workbench.extract.pipeline import extract_article
 
-__all__ = ["SUPPORTED_LANGUAGES", "detect_language", "extract_claims", "score_sentence"]
+__all__ = [
+    "SUPPORTED_LANGUAGES",
+    "detect_language",
+    "extract_article",
+    "extract_claims",
+    "score_sentence",
+]

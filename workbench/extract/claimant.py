@@ -1,8 +1,9 @@
 """Provides a first guess at who makes a claim, with short names expanded from the article.
 
 "M. Poutine a déclaré ..." -> "Vladimir Poutine" when the article names "Vladimir Poutine"
-earlier; "..., a indiqué M. Poutine" and "Putin said ..." likewise. The claim-extraction issue
-replaces this with attribution parsing; the report exporters only need its answer.
+earlier; "..., a indiqué M. Poutine" and "Putin said ..." likewise. Extraction stores the
+claimant that `attribution.py` parses; this guess remains the fallback for sentences without a
+reporting frame ("M. Poutine a félicité ...") and for claims stored before that field existed.
 """
 
 from __future__ import annotations
