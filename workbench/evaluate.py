@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import json
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -120,19 +119,11 @@ def parse_queries(path: Path) -> list[Query]:
 
 
 def _parse_jsonl_queries(lines: Sequence[str], name: str) -> list[Query]:
+    from workbench.jsonl import json_objects
     from workbench.sources import normalize_lang
 
     queries = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{name}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(record, dict):
-            raise InputError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    for number, where, record in json_objects(lines, name):
         raw_id = record.get("id", record.get("_id"))
         if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or not str(raw_id):
             raise InputError(f"{where}: record has no 'id' (a string or an integer)")

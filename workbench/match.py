@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,18 +110,10 @@ def _known_duplicates(
 
 def parse_claim_records(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
     """Claim records from JSONL (`text` or `claim` required); errors name the line."""
+    from workbench.jsonl import json_objects
+
     records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{name}:{number}: not valid JSON ({exc.msg})") from exc
-        if not isinstance(record, dict):
-            raise InputError(
-                f"{name}:{number}: expected a JSON object, got {type(record).__name__}"
-            )
+    for number, _where, record in json_objects(lines, name):
         text = record.get("text", record.get("claim"))
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"{name}:{number}: record has no 'text' (or 'claim') string")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import InputError
+from workbench.jsonl import json_objects, json_type
 from workbench.models import Document
 from workbench.textio import read_text
 
@@ -150,16 +150,7 @@ def _read_jsonl(path: Path) -> Iterator[Document]:
     text = read_text(path)
     first_line: dict[str, int] = {}
     # Split on "\n" only: str.splitlines would also break on U+2028 inside JSON strings.
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(record, dict):
-            raise InputError(f"{where}: expected a JSON object, got {_json_type(record)}")
+    for number, where, record in json_objects(text.split("\n"), str(path)):
         yield _record_document(record, where, number, first_line, keep_types=True)
 
 
@@ -230,7 +221,7 @@ def _record_document(
         raise InputError(f"{where}: missing field 'text'")
     text = record["text"]
     if not isinstance(text, str):
-        raise InputError(f"{where}: field 'text' must be a string, got {_json_type(text)}")
+        raise InputError(f"{where}: field 'text' must be a string, got {json_type(text)}")
     if not text.strip():
         raise InputError(f"{where}: field 'text' is empty")
     if doc_id in first_line:
@@ -249,7 +240,7 @@ def _record_document(
         ):
             fields[name] = str(value).strip()
         else:
-            raise InputError(f"{where}: field '{name}' must be a string, got {_json_type(value)}")
+            raise InputError(f"{where}: field '{name}' must be a string, got {json_type(value)}")
     extra = {
         key: value if keep_types else str(value)
         for key, value in record.items()
@@ -267,17 +258,6 @@ def _record_document(
         offset=0,
         extra=extra,
     )
-
-
-def _json_type(value: object) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return names.get(type(value), type(value).__name__)
 
 
 # --- one document per file ------------------------------------------------------------
