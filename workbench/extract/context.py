@@ -82,16 +82,20 @@ def _already_dated(text: str, end: int) -> bool:
     return bool(re.match(r",?\s+(?:\d{1,2}\b|[A-Z][a-z]+\s+\d{1,2}\b)", text[end:]))
 
 
-def resolve_dates(text: str, lang: str, article_date: str) -> Standalone:
-    """Weekdays and 'yesterday'/'today' dated from `article_date` (ISO), when it is known."""
+_WEEKDAY_RULE = "weekday up to the article date"
+_RELATIVE_RULE = "counted from the article date"
+
+
+def _relative_dates(text: str, lang: str, article_date: str) -> list[Found]:
+    """Weekdays, then 'hier'/'yesterday'/'today', dated from `article_date` (ISO); [] when it
+    is unknown or not a date. In search order (weekday by weekday), not text order."""
     if not article_date or lang not in _WEEKDAYS:
-        return Standalone(text)
+        return []
     try:
         published = date.fromisoformat(article_date)
     except ValueError:
-        return Standalone(text)
-    notes: list[str] = []
-    offsets: list[tuple[int, int, str]] = []
+        return []
+    dated: list[tuple[re.Match[str], date, str]] = []
     for index, weekday in enumerate(_WEEKDAYS[lang]):
         for match in re.finditer(rf"\b{weekday}\b", text, re.IGNORECASE):
             if _already_dated(text, match.end()):
@@ -99,17 +103,26 @@ def resolve_dates(text: str, lang: str, article_date: str) -> Standalone:
             # News convention: a bare weekday is the latest such day up to the article's date
             # ("mardi" in Wednesday's paper is yesterday; "Friday" in Friday's is that day).
             back = (published.weekday() - index) % 7
-            day = published - timedelta(days=back)
-            offsets.append((match.start(), match.end(), f"{match.group()} {_format(day, lang)}"))
-            notes.append(f"{match.group()} -> {day.isoformat()} (weekday up to the article date)")
+            dated.append((match, published - timedelta(days=back), _WEEKDAY_RULE))
     for word, back in _RELATIVE[lang].items():
         for match in re.finditer(rf"\b{re.escape(word)}\b", text, re.IGNORECASE):
-            day = published - timedelta(days=back)
-            offsets.append((match.start(), match.end(), f"{match.group()} ({_format(day, lang)})"))
-            notes.append(f"{match.group()} -> {day.isoformat()} (counted from the article date)")
-    for start, end, replacement in sorted(offsets, reverse=True):
-        text = text[:start] + replacement + text[end:]
-    return Standalone(text, tuple(notes))
+            dated.append((match, published - timedelta(days=back), _RELATIVE_RULE))
+    return [
+        Found(match.group(), match.start(), match.end(), day.isoformat(), "", rule)
+        for match, day, rule in dated
+    ]
+
+
+def resolve_dates(text: str, lang: str, article_date: str) -> Standalone:
+    """Weekdays and 'yesterday'/'today' dated from `article_date` (ISO), when it is known."""
+    found = _relative_dates(text, lang, article_date)
+    notes = tuple(f"{f.text} -> {f.value} ({f.rule})" for f in found)
+    for f in sorted(found, key=lambda f: f.start, reverse=True):
+        day = _format(date.fromisoformat(f.value), lang)
+        # "mardi 14 mai 2019" reads as one date; "hier (14 mai 2019)" keeps the word's sense.
+        added = f" {day}" if f.rule == _WEEKDAY_RULE else f" ({day})"
+        text = text[: f.start] + f.text + added + text[f.end :]
+    return Standalone(text, notes)
 
 
 def resolve_names(text: str, article: str) -> Standalone:
@@ -135,30 +148,7 @@ def standalone(text: str, article: str, lang: str, article_date: str = "") -> St
 
 def weekday_dates(text: str, lang: str, article_date: str) -> list[Found]:
     """Weekdays and 'hier'/'yesterday'/'today' in `text` as dates, with the rule that gave each."""
-    if not article_date or lang not in _WEEKDAYS:
-        return []
-    try:
-        published = date.fromisoformat(article_date)
-    except ValueError:
-        return []
-    found = []
-    for index, weekday in enumerate(_WEEKDAYS[lang]):
-        for match in re.finditer(rf"\b{weekday}\b", text, re.IGNORECASE):
-            if _already_dated(text, match.end()):
-                continue
-            day = published - timedelta(days=(published.weekday() - index) % 7)
-            rule = "weekday up to the article date"
-            found.append(
-                Found(match.group(), match.start(), match.end(), day.isoformat(), "", rule)
-            )
-    for word, back in _RELATIVE[lang].items():
-        for match in re.finditer(rf"\b{re.escape(word)}\b", text, re.IGNORECASE):
-            day = published - timedelta(days=back)
-            rule = "counted from the article date"
-            found.append(
-                Found(match.group(), match.start(), match.end(), day.isoformat(), "", rule)
-            )
-    return sorted(found, key=lambda f: f.start)
+    return sorted(_relative_dates(text, lang, article_date), key=lambda f: f.start)
 
 
 _LATTER = {
