@@ -7,6 +7,7 @@ import pytest
 
 from workbench.extract.dedup import (
     DEFAULT_THRESHOLD,
+    best_duplicates,
     claim_key,
     conflict,
     group_duplicates,
@@ -223,3 +224,18 @@ def test_vectors_link_translations_but_vetoes_still_hold() -> None:
 def test_vectors_must_match_items() -> None:
     with pytest.raises(ValueError, match="vectors"):
         group_duplicates([("a claim", "en"), ("another", "en")], vectors=np.eye(3))
+
+
+def test_best_duplicates_finds_the_stored_claim_a_new_one_repeats() -> None:
+    stored = [
+        claim_key("Le chômage a baissé de 3 % en mai en Espagne.", "fr"),
+        claim_key("Le chômage a baissé de 2 % en mai en France, selon l'Insee.", "fr"),
+        claim_key("Trump will meet Putin at the G20 in Osaka in June.", "en"),
+    ]
+    new = [
+        claim_key("Selon l'Insee, le chômage a baissé de 2 % en mai en France.", "fr"),
+        claim_key("Le chômage a baissé de 4 % en mai en France.", "fr"),  # another number
+        claim_key("La Bourse de Paris a fini en hausse vendredi.", "fr"),
+    ]
+    assert best_duplicates(new, stored) == {0: 1}
+    assert best_duplicates(new, []) == {}

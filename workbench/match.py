@@ -81,31 +81,18 @@ def _known_duplicates(
     workspace: Workspace, claims: Sequence[ExtractedClaim], article_id: int | None
 ) -> dict[int, int]:
     """{index of a new claim: id of the stored claim (from another article) it repeats}."""
-    from workbench.extract.dedup import DEFAULT_THRESHOLD, claim_key, conflict, similarity
+    from workbench.extract.dedup import best_duplicates, claim_key
 
     if not claims:
         return {}
     stored = workspace.claim_keys(exclude_article=article_id)
     if not stored:
         return {}
-    # An inverted index over the stored claims' keys: only claims sharing a token are compared.
-    keys = [claim_key(text, lang) for _, text, lang in stored]
-    postings: dict[str, list[int]] = {}
-    for row, key in enumerate(keys):
-        for token in key:
-            postings.setdefault(token, []).append(row)
-    found = {}
-    for index, claim in enumerate(claims):
-        key = claim_key(claim.standalone or claim.text, claim.lang)
-        candidates = {row for token in key for row in postings.get(token, ())}
-        best, best_score = None, DEFAULT_THRESHOLD
-        for row in candidates:
-            score = similarity(key, keys[row])
-            if score >= best_score and conflict(key, keys[row]) is None:
-                best, best_score = row, score
-        if best is not None:
-            found[index] = stored[best][0]
-    return found
+    found = best_duplicates(
+        [claim_key(c.standalone or c.text, c.lang) for c in claims],
+        [claim_key(text, lang) for _, text, lang in stored],
+    )
+    return {index: stored[row][0] for index, row in found.items()}
 
 
 def parse_claim_records(lines: Iterable[str], name: str) -> list[dict[str, Any]]:

@@ -405,6 +405,29 @@ def is_near_duplicate(
     return conflict(a, b) is None and similarity(a, b) >= threshold
 
 
+def best_duplicates(
+    new: Sequence[frozenset[str]],
+    stored: Sequence[frozenset[str]],
+    threshold: float = DEFAULT_THRESHOLD,
+) -> dict[int, int]:
+    """{index in `new`: index in `stored` of its most similar near-duplicate}, for the new
+    keys that repeat a stored one; candidates are found through shared tokens only."""
+    postings: dict[str, list[int]] = defaultdict(list)
+    for row, key in enumerate(stored):
+        for token in _content(key):
+            postings[token].append(row)
+    found = {}
+    for index, key in enumerate(new):
+        best, best_score = None, threshold
+        for row in sorted({row for token in _content(key) for row in postings.get(token, ())}):
+            score = similarity(key, stored[row])
+            if score >= best_score and conflict(key, stored[row]) is None:
+                best, best_score = row, score
+        if best is not None:
+            found[index] = best
+    return found
+
+
 def _candidate_pairs(keys: list[frozenset[str]], threshold: float) -> dict[tuple[int, int], float]:
     """Pairs whose similarity reaches `threshold`, found through shared tokens only."""
     postings: dict[str, list[int]] = defaultdict(list)
