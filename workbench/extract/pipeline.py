@@ -157,12 +157,12 @@ def _drafts(text: str, lang: str) -> list[_Draft]:
 
 def _standalone(draft: _Draft, text: str, lang: str, published: str) -> Standalone:
     people = _people(draft.base, lang, text)
-    speakers = draft.attribution.chain[-1:] if draft.attribution.chain else ()
-    if draft.claimant and not speakers and " et " not in draft.claimant:
-        speakers = (draft.claimant,) if " and " not in draft.claimant else ()
-    content_start = draft.attribution.content_start if draft.base is not None else 0
+    # The innermost speaker; else a claimant taken from context, unless it names two people.
+    speakers = draft.attribution.chain[-1:]
+    if not speakers and draft.claimant and not re.search(r" (?:et|and) ", draft.claimant):
+        speakers = (draft.claimant,)
     pronouns = resolve_pronouns(
-        draft.base, lang, people, speakers, content_start, draft.people_before
+        draft.base, lang, people, speakers, draft.attribution.content_start, draft.people_before
     )
     named = resolve_names(pronouns.text, text)
     dated = resolve_dates(named.text, lang, published)
