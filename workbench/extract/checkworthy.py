@@ -63,6 +63,13 @@ def rule_matrix(texts: Sequence[str], lang: str) -> np.ndarray:
     )
 
 
+def stack_inputs(features: dict[str, np.ndarray], inputs: Sequence[str]) -> np.ndarray:
+    """A head's input matrix: its named feature blocks side by side, as float32."""
+    import numpy as np
+
+    return np.hstack([features[name] for name in inputs]).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Head:
     """One network: standardise its inputs, dense layers (ReLU between), a sigmoid out."""
@@ -112,7 +119,7 @@ class CheckworthyModel:
         groups: dict[str, list[np.ndarray]] = {}
         for head in self.heads:
             if head.applies_to(lang):
-                x = np.hstack([features[i] for i in head.inputs]).astype(np.float32)
+                x = stack_inputs(features, head.inputs)
                 groups.setdefault(head.name.split("#")[0], []).append(head.predict(x))
         if not groups:
             raise WorkbenchError(f"the check-worthiness model has no head for language {lang!r}")

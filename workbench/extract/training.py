@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.extract.checkworthy import CheckworthyModel, Head
+from workbench.extract.checkworthy import CheckworthyModel, Head, stack_inputs
 
 SEED = 13
 
@@ -101,10 +101,6 @@ def head_from_estimator(
     )
 
 
-def stack(features: dict[str, np.ndarray], inputs: Sequence[str], rows: Any = slice(None)):
-    return np.hstack([features[name][rows] for name in inputs]).astype(np.float32)
-
-
 def train_model(
     recipes: Sequence[HeadRecipe],
     features: dict[str, np.ndarray],
@@ -117,7 +113,7 @@ def train_model(
     Heads from a multi-seed recipe are weighted so that each recipe counts once."""
     heads: list[Head] = []
     for recipe in recipes:
-        heads.extend(fit_head(recipe, stack(features, recipe.inputs), labels, seed))
+        heads.extend(fit_head(recipe, stack_inputs(features, recipe.inputs), labels, seed))
     return CheckworthyModel(tuple(heads), dict(meta or {}))
 
 
