@@ -18,7 +18,7 @@ from workbench.errors import InputError
 from workbench.queue import list_queue, load_position, progress, save_position
 from workbench.scale import SCALE, parse_verdict
 from workbench.settings import load_settings, resolve_reviewer
-from workbench.workspace import Workspace
+from workbench.workspace import SCHEMA_VERSION, Workspace
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ def test_version_1_workspace_is_migrated_without_loss(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     ws = Workspace.open(tmp_path)
-    assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert ws.conn.execute("SELECT url, published FROM articles").fetchone() == ("", "")
     # v4: extraction fields, empty for old claims (the claimant is guessed on export).
     assert ws.claims()[0].claimant == "" and ws.claims()[0].query == "c"

@@ -130,16 +130,24 @@ class SentenceTransformerEmbedder:
         return _normalise(vectors)
 
 
-def _cached_model_path(ref: str) -> str:
-    """The local snapshot of a hub model name, or a clear error: nothing is downloaded."""
+def local_snapshot(candidates: Sequence[str]) -> str | None:
+    """The local snapshot of the first hub name in `candidates` that is cached; nothing is
+    ever downloaded."""
     from huggingface_hub import snapshot_download
 
-    candidates = [ref] if "/" in ref else [f"sentence-transformers/{ref}", ref]
     for candidate in candidates:
         try:
             return snapshot_download(candidate, local_files_only=True)
         except Exception:  # not cached, or not a valid repo id: try the next spelling
             continue
+    return None
+
+
+def _cached_model_path(ref: str) -> str:
+    """The local snapshot of a hub model name, or a clear error: nothing is downloaded."""
+    found = local_snapshot([ref] if "/" in ref else [f"sentence-transformers/{ref}", ref])
+    if found:
+        return found
     raise WorkbenchError(
         f"cannot load sentence-transformers model {ref!r}: it is neither a local folder nor "
         "in the local model cache, and the workbench never downloads models at run time; "

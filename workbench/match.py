@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InputError
 from workbench.extract.context import article_date
-from workbench.models import ExtractedClaim
+from workbench.models import ExtractedClaim, Hit
 from workbench.retrieve import Retriever
 from workbench.workspace import ClaimRow, Workspace
 
 CLAIM_SUFFIXES = {".jsonl", ".ndjson"}
 if TYPE_CHECKING:
     from workbench.extract.pipeline import Scorer
+    from workbench.hints.nli import NLIModel
 
 
 def add_article(
@@ -141,20 +143,80 @@ def add_claim_records(
     return ids
 
 
+COUNTER_POOL = 20  # candidates read for counter-evidence beyond the top k
+COUNTER_LIMIT = 2  # passages brought in from that pool at most, per claim
+# Conflicts precise enough to bring a lower-ranked passage to the reviewer's attention.
+COUNTER_KINDS = frozenset({"number", "date", "party", "modality"})
+
+
 def match_claims(
-    workspace: Workspace, retriever: Retriever, claim_ids: Sequence[int], k: int
+    workspace: Workspace,
+    retriever: Retriever,
+    claim_ids: Sequence[int],
+    k: int,
+    counter_pool: int = COUNTER_POOL,
+    nli: NLIModel | None = None,
 ) -> list[dict[str, Any]]:
-    """Retrieve evidence for the claims, store the matches, return one record per claim."""
+    """Retrieve evidence for the claims, compare each passage with its claim (agreement
+    signals, and the NLI model's probabilities when one is given), store the matches, and
+    return one record per claim.
+
+    Beyond the top `k`, the next candidates up to `counter_pool` are read too, and up to
+    COUNTER_LIMIT of them that conflict with the claim on a precise signal are added after
+    the top `k` (`signals["counter"]` holds their rank): counter-evidence is what a
+    reviewer most needs and what similarity ranks lowest."""
+    from workbench.hints.signals import Side, agreement_many
+    from workbench.workspace import index_text
+
     claims: list[ClaimRow] = workspace.claims(claim_ids)
     order = {cid: i for i, cid in enumerate(dict.fromkeys(claim_ids))}
     claims.sort(key=lambda c: order[c.id])
-    hits = retriever.search([c.query for c in claims], [c.lang for c in claims], k)
-    workspace.save_matches([(c.id, h) for c, h in zip(claims, hits, strict=True)])
-    passages = workspace.passages(h.passage_id for row in hits for h in row)
+    vectors: dict[str, Any] = {}
+    pool = max(k, counter_pool)
+    found = retriever.search([c.query for c in claims], [c.lang for c in claims], pool, vectors)
+    passages = workspace.passages(h.passage_id for row in found for h in row)
+    hits: list[list[Hit]] = []
+    signals: list[list[list[dict[str, Any]]]] = []
+    for claim, row in zip(claims, found, strict=True):
+        article = workspace.article_of(claim.id)
+        sides = [
+            Side(
+                index_text(passages[h.passage_id].title, passages[h.passage_id].text),
+                passages[h.passage_id].lang,
+                passages[h.passage_id].published,
+            )
+            for h in row
+        ]
+        compared = agreement_many(
+            Side(claim.query, claim.lang, article[2] if article else ""), sides
+        )
+        keep = list(range(min(k, len(row))))
+        # The strongest conflicts first (several kinds at once), then the better ranked.
+        strength = {
+            i: len(
+                {s.kind for s in compared[i] if s.status == "conflicts" and s.kind in COUNTER_KINDS}
+            )
+            for i in range(len(keep), len(row))
+        }
+        counter = sorted((i for i, n in strength.items() if n), key=lambda i: (-strength[i], i))[
+            :COUNTER_LIMIT
+        ]
+        chosen = [row[i] for i in keep]
+        chosen += [
+            replace(row[i], signals={**row[i].signals, "counter": float(i + 1)}) for i in counter
+        ]
+        listed = [[s.as_dict() for s in compared[i]] for i in keep + counter]
+        if nli is not None and chosen:
+            _add_nli(nli, claim.query, [sides[i].text for i in keep + counter], chosen, listed)
+        hits.append(chosen)
+        signals.append(listed)
+    workspace.save_matches([(c.id, h) for c, h in zip(claims, hits, strict=True)], signals)
+    for model, matrix in vectors.items():
+        workspace.save_claim_vectors(model, [c.id for c in claims], matrix)
     results = []
-    for claim, row in zip(claims, hits, strict=True):
+    for claim, row, row_signals in zip(claims, hits, signals, strict=True):
         matches = []
-        for hit in row:
+        for hit, agreement in zip(row, row_signals, strict=True):
             p = passages[hit.passage_id]
             matches.append(
                 {
@@ -167,7 +229,35 @@ def match_claims(
                     "lang": p.lang,
                     "text": p.text,
                     "signals": hit.signals,
+                    "agreement": agreement,
                 }
             )
         results.append({**claim.as_record(), "matches": matches})
     return results
+
+
+def _add_nli(
+    nli: NLIModel,
+    claim: str,
+    texts: Sequence[str],
+    hits: list[Hit],
+    listed: list[list[dict[str, Any]]],
+) -> None:
+    """The NLI model's probabilities for each (claim, passage), as a signal and as scores."""
+    from workbench.hints.signals import nli_signal
+
+    probabilities = nli.predict([(text, claim) for text in texts])
+    for index, probs in enumerate(probabilities):
+        signal = nli_signal(probs)
+        hits[index] = replace(
+            hits[index],
+            signals={
+                **hits[index].signals,
+                "nli_entailment": round(float(probs[0]), 4),
+                "nli_neutral": round(float(probs[1]), 4),
+                "nli_contradiction": round(float(probs[2]), 4),
+            },
+        )
+        listed[index].insert(
+            0 if signal.status == "conflicts" else len(listed[index]), signal.as_dict()
+        )

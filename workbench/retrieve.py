@@ -132,9 +132,18 @@ class Retriever:
             if reranker is not None and reranker.applies([s.name for s in self.sources]):
                 self.reranker = reranker
 
-    def search(self, texts: Sequence[str], langs: Sequence[str], k: int = 10) -> list[list[Hit]]:
-        """Top `k` fused hits for each query text (its language in `langs`, '' if unknown)."""
-        ranked = self.ranked_lists(texts, langs, max(self.fusion.pool, 5 * k))
+    def search(
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str],
+        k: int = 10,
+        vectors: dict[str, np.ndarray] | None = None,
+    ) -> list[list[Hit]]:
+        """Top `k` fused hits for each query text (its language in `langs`, '' if unknown).
+
+        `vectors`, when given, receives each dense model's query vectors (rows as `texts`):
+        verdict memory keeps them, so that they are computed once."""
+        ranked = self.ranked_lists(texts, langs, max(self.fusion.pool, 5 * k), vectors)
         if self.reranker is None or self.passage_texts is None:
             return [
                 fuse(ranked[row], self.sources, langs[row], self.indexes.langs, k, self.fusion.mode)
@@ -154,14 +163,22 @@ class Retriever:
         ]
 
     def ranked_lists(
-        self, texts: Sequence[str], langs: Sequence[str], pool: int
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str],
+        pool: int,
+        vectors: dict[str, np.ndarray] | None = None,
     ) -> list[dict[str, list[tuple[int, float]]]]:
         """Each active retriever's top `pool` (passage id, raw score) list, per query."""
         with _single_threaded_blas(len(texts) <= SMALL_BATCH):
-            return self._ranked_lists(texts, langs, pool)
+            return self._ranked_lists(texts, langs, pool, vectors)
 
     def _ranked_lists(
-        self, texts: Sequence[str], langs: Sequence[str], pool: int
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str],
+        pool: int,
+        keep: dict[str, np.ndarray] | None = None,
     ) -> list[dict[str, list[tuple[int, float]]]]:
         active = {s.name for s in self.sources}
         ranked: list[dict[str, list[tuple[int, float]]]] = [{} for _ in texts]
@@ -172,6 +189,8 @@ class Retriever:
             if name not in active:
                 continue
             vectors = embedder.encode(list(texts))
+            if keep is not None:
+                keep[name] = vectors
             scores, ids = dense.search(self.indexes.dense[name], vectors, pool)
             for row in range(len(texts)):
                 ranked[row][name] = _hits(ids[row], scores[row])

@@ -31,7 +31,9 @@ class Settings:
 
     `keys` maps an action name (e.g. "verdict_false", "next_claim") to a comma-separated list
     of keys; `hints` says when machine suggestions show: "hidden" (until asked for),
-    "after-verdict" (once the reviewer has decided) or "always".
+    "after-verdict" (once the reviewer has decided) or "always". `nli_model` (`[hints]`) is
+    a local NLI model path or cached name; `nli_labels` its output labels in order, for a
+    config that says LABEL_0, LABEL_1, ... (e.g. "contradiction,entailment,neutral").
     """
 
     reviewer: str = ""
@@ -39,6 +41,8 @@ class Settings:
     keys: dict[str, str] = field(default_factory=dict)
     source: str = ""
     publish: Publish = field(default_factory=Publish)
+    nli_model: str = ""
+    nli_labels: str = ""
 
 
 def config_paths(workspace_root: Path | None) -> list[Path]:
@@ -80,12 +84,22 @@ def load_settings(workspace_root: Path | None = None) -> Settings:
         for name in ("organization", "url", "review_url"):
             if name in publish:
                 merged.setdefault("publish", {})[name] = str(publish[name])
+        hints = data.get("hints", {})
+        if not isinstance(hints, dict):
+            raise InputError(f"{path}: [hints] must be a table")
+        for name in ("nli_model", "nli_labels"):
+            if name in hints:
+                if not isinstance(hints[name], str):
+                    raise InputError(f"{path}: hints.{name} must be a string, not {hints[name]!r}")
+                merged[name] = hints[name]
     return Settings(
         reviewer=merged.get("reviewer", ""),
         hints=merged.get("hints", "hidden"),
         keys=merged["keys"],
         source=", ".join(sources),
         publish=Publish(**merged.get("publish", {})),
+        nli_model=merged.get("nli_model", ""),
+        nli_labels=merged.get("nli_labels", ""),
     )
 
 

@@ -25,7 +25,7 @@ from workbench.extract.claimant import guess_claimant
 DB_NAME = "workbench.db"
 INDEX_DIR = "index"
 MANIFEST = "manifest.json"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Steps from one schema version to the next, applied in order inside one transaction; the
 # base schema below is version 1. Never edit a step that has shipped: add one.
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -52,6 +52,15 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         " article_id INTEGER NOT NULL REFERENCES articles(id),"
         " start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,"
         " added_at TEXT NOT NULL, PRIMARY KEY (claim_id, article_id, start, end))",
+    ),
+    5: (
+        # Verdict hints: what a passage agrees or conflicts with in the claim, stored with the
+        # match (a JSON list of signals), and the vector each model gave the claim, so that
+        # verdict memory compares claims across languages without loading a model.
+        "ALTER TABLE matches ADD COLUMN agreement TEXT NOT NULL DEFAULT '[]'",
+        "CREATE TABLE IF NOT EXISTS claim_vectors ("
+        " claim_id INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,"
+        " model TEXT NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (claim_id, model)) WITHOUT ROWID",
     ),
 }
 
@@ -581,40 +590,121 @@ class Workspace:
         ).fetchall()
         return [dict(zip(("article", "start", "end", "text", "url"), r, strict=True)) for r in rows]
 
-    def save_matches(self, results: Sequence[tuple[int, Sequence[Any]]]) -> None:
-        """Replace the stored matches of each claim with its new ranked hits, in one transaction."""
+    def save_matches(
+        self,
+        results: Sequence[tuple[int, Sequence[Any]]],
+        agreement: Sequence[Sequence[list[dict[str, Any]]]] | None = None,
+    ) -> None:
+        """Replace the stored matches of each claim with its new ranked hits, in one transaction.
+
+        `agreement`, parallel to `results`, holds each hit's agreement signals (verdict hints)."""
         now = _now()
         with self.transaction() as conn:
-            for claim_id, hits in results:
+            for index, (claim_id, hits) in enumerate(results):
+                signals = agreement[index] if agreement is not None else [[] for _ in hits]
                 conn.execute("DELETE FROM matches WHERE claim_id = ?", (claim_id,))
                 conn.executemany(
-                    "INSERT INTO matches(claim_id, rank, passage_id, score, signals, matched_at) "
-                    "VALUES (?,?,?,?,?,?)",
+                    "INSERT INTO matches(claim_id, rank, passage_id, score, signals, matched_at, "
+                    "agreement) VALUES (?,?,?,?,?,?,?)",
                     [
-                        (claim_id, rank, hit.passage_id, hit.score, json.dumps(hit.signals), now)
-                        for rank, hit in enumerate(hits, start=1)
+                        (
+                            claim_id,
+                            rank,
+                            hit.passage_id,
+                            hit.score,
+                            json.dumps(hit.signals),
+                            now,
+                            json.dumps(found, ensure_ascii=False),
+                        )
+                        for rank, (hit, found) in enumerate(zip(hits, signals, strict=True), 1)
                     ],
                 )
 
     def matches(self, claim_id: int) -> list[dict[str, Any]]:
-        """A claim's stored matches in rank order, each with its passage and document."""
+        """A claim's stored matches in rank order, each with its passage, its document (its
+        `extra` fields included) and its agreement signals."""
         rows = self.conn.execute(
             "SELECT m.rank, m.passage_id, m.score, m.signals, m.matched_at, d.doc_key, d.title, "
-            "d.url, d.publisher, d.published, p.lang, p.text FROM matches m "
-            "JOIN passages p ON p.id = m.passage_id JOIN documents d ON d.id = p.document_id "
-            "WHERE m.claim_id = ? ORDER BY m.rank",
+            "d.url, d.publisher, d.published, p.lang, p.text, m.agreement, d.extra "
+            "FROM matches m JOIN passages p ON p.id = m.passage_id "
+            "JOIN documents d ON d.id = p.document_id WHERE m.claim_id = ? ORDER BY m.rank",
             (claim_id,),
         ).fetchall()
         keys = (
             "rank", "passage_id", "score", "signals", "matched_at", "evidence_id", "title",
-            "url", "publisher", "published", "lang", "text",
+            "url", "publisher", "published", "lang", "text", "agreement", "extra",
         )  # fmt: skip
         out = []
         for row in rows:
             record = dict(zip(keys, row, strict=True))
-            record["signals"] = json.loads(record["signals"])
+            for key in ("signals", "agreement", "extra"):
+                record[key] = json.loads(record[key] or "null")
             out.append(record)
         return out
+
+    def save_claim_vectors(self, model: str, claim_ids: Sequence[int], matrix: np.ndarray) -> None:
+        """Store (or replace) one model's vectors of some claims, in one transaction."""
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO claim_vectors(claim_id, model, vec) VALUES (?,?,?)",
+                (
+                    (int(cid), model, np.asarray(row, dtype=np.float32).tobytes())
+                    for cid, row in zip(claim_ids, matrix, strict=True)
+                ),
+            )
+
+    def claim_vectors(
+        self, model: str, claim_ids: Sequence[int] | None = None
+    ) -> dict[int, np.ndarray]:
+        """{claim id: vector} for one model; all claims with one when `claim_ids` is None."""
+        sql = "SELECT claim_id, vec FROM claim_vectors WHERE model = ?"
+        params: list[Any] = [model]
+        if claim_ids is not None:
+            ids = [int(c) for c in claim_ids]
+            if not ids:
+                return {}
+            sql += f" AND claim_id IN ({','.join('?' * len(ids))})"
+            params += ids
+        return {
+            int(cid): np.frombuffer(blob, dtype=np.float32)
+            for cid, blob in self.conn.execute(sql, params)
+        }
+
+    def vectors_of_claim(self, claim_id: int) -> dict[str, np.ndarray]:
+        """{model: vector} of one claim, for every model that embedded it."""
+        return {
+            model: np.frombuffer(blob, dtype=np.float32)
+            for model, blob in self.conn.execute(
+                "SELECT model, vec FROM claim_vectors WHERE claim_id = ?", (int(claim_id),)
+            )
+        }
+
+    def passage_vectors(self, passage_ids: Iterable[int]) -> dict[int, dict[str, np.ndarray]]:
+        """{passage id: {model: vector}} of some passages, every model stored."""
+        ids = list(dict.fromkeys(int(i) for i in passage_ids))
+        out: dict[int, dict[str, np.ndarray]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for pid, model, blob in self.conn.execute(
+                "SELECT passage_id, model, vec FROM vectors "
+                f"WHERE passage_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                out.setdefault(int(pid), {})[model] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def reviewed_claims(self, exclude: int | None = None) -> list[dict[str, Any]]:
+        """Claims with a verdict (a cleared one does not count), `exclude` left out: id, text,
+        `query` (the wording matching uses), lang, verdict, note, reviewer, updated_at."""
+        keys = ("id", "text", "query", "lang", "verdict", "note", "reviewer", "updated_at")
+        rows = self.conn.execute(
+            "SELECT c.id, c.text, CASE WHEN c.standalone != '' THEN c.standalone ELSE c.text "
+            "END, c.lang, v.verdict, v.note, v.reviewer, v.updated_at FROM verdicts v "
+            "JOIN claims c ON c.id = v.claim_id WHERE v.verdict != '' AND c.id != ? "
+            "ORDER BY c.id",
+            (-1 if exclude is None else int(exclude),),
+        ).fetchall()
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def article_of(self, claim_id: int) -> tuple[int, str, str] | None:
         """(article id, text, publication date) of a claim's article; the text is '' for

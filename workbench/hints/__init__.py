@@ -1,0 +1,1 @@
+"""Provides verdict hints: agreement signals, an optional NLI model, suggestions, verdict memory."""
