@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -152,6 +153,65 @@ def ingest(
     _emit({"ingest": report.as_dict()})
 
 
+@app.command("import-reviews")
+@handle_errors
+def import_reviews(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Archives of earlier fact-checks: ClaimReview JSON-LD (.json, .jsonl, HTML "
+            "pages) or CLEF verified-claims TSV; folders too."
+        ),
+    ],
+    workspace: WorkspaceOpt = None,
+    model: ModelOpt = None,
+    batch_size: Annotated[int, typer.Option(help="Passages per embedding batch.")] = 256,
+) -> None:
+    """Import earlier fact-checks as evidence that verdict memory shows as earlier verdicts."""
+    from workbench import config
+    from workbench.hints.archive import read_archives, review_hash
+    from workbench.ingest import ingest_documents
+
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
+    # Read every archive before creating anything, so a bad file leaves no empty workspace.
+    archive = read_archives(paths)
+    for problem in archive.problems[:10]:
+        typer.echo(f"workbench: warning: {problem}; skipped", err=True)
+    if len(archive.problems) > 10:
+        typer.echo(f"workbench: warning: {len(archive.problems) - 10} more skipped", err=True)
+    with _open(workspace, create=True) as ws:
+        embedders = config.load_embedders(config.model_names(ws, model))
+        with _progress("embedding reviews") as progress:
+            report = ingest_documents(
+                ws,
+                archive.documents,
+                embedders,
+                batch_size=batch_size,
+                progress=progress,
+                digest=review_hash,
+            )
+    skipped = archive.skipped + archive.duplicates + len(archive.problems)
+    typer.echo(
+        f"imported {report.documents_added} new and {report.documents_updated} changed "
+        f"reviews, {report.documents_unchanged} unchanged, {skipped} skipped "
+        f"({archive.skipped} not ClaimReview, {archive.duplicates} duplicates, "
+        f"{len(archive.problems)} unusable)",
+        err=True,
+    )
+    _emit(
+        {
+            "import_reviews": {
+                **report.as_dict(),
+                "skipped_not_claimreview": archive.skipped,
+                "skipped_duplicates": archive.duplicates,
+                "skipped_unusable": len(archive.problems),
+            }
+        }
+    )
+
+
 @app.command()
 @handle_errors
 def reindex(
@@ -269,8 +329,25 @@ def match(
     url: Annotated[
         str | None, typer.Option(help="Where the article appeared (one article).")
     ] = None,
+    nli_model: Annotated[
+        str | None,
+        typer.Option(
+            help="NLI model (local path or cached name) whose probabilities join the signals; "
+            "default: $WORKBENCH_NLI_MODEL or [hints] nli_model."
+        ),
+    ] = None,
+    counter_pool: Annotated[
+        int,
+        typer.Option(
+            help="Candidates read beyond --top-k for counter-evidence (passages that conflict "
+            "with the claim are added after the top k); 0 turns it off."
+        ),
+    ] = 20,
 ) -> None:
-    """Add claims to the workspace, match each to evidence, print JSONL (one claim a line)."""
+    """Add claims to the workspace, match each to evidence, print JSONL (one claim a line).
+
+    Each passage carries agreement signals (dates, numbers, places, people, parties,
+    negation, modality, time: agrees / conflicts / absent), stored for the review UI."""
     from workbench.match import (
         CLAIM_SUFFIXES,
         add_article,
@@ -285,10 +362,13 @@ def match(
         raise WorkbenchError(f"unknown fusion {fusion!r}: use 'lang' or 'rrf'")
     if top_k < 1:
         raise WorkbenchError("--top-k must be at least 1")
+    if counter_pool < 0:
+        raise WorkbenchError("--counter-pool must be 0 or more")
     published = _iso_date(published)
     with _open(workspace) as ws:
         # Load models and indexes first: a broken workspace must fail before claims are added.
         retriever = open_retriever(ws, model, FusionConfig(mode=fusion))
+        nli = _open_nli(nli_model, ws.root)
         scorer = None  # loaded with the first article: claim files need no scorer
         claim_ids: list[int] = []
         for item in inputs:
@@ -309,12 +389,21 @@ def match(
         if not claim_ids:
             typer.echo("workbench: no check-worthy claims found", err=True)
             return
-        results = match_claims(ws, retriever, claim_ids, top_k)
+        results = match_claims(ws, retriever, claim_ids, top_k, counter_pool, nli)
     if pretty:
         _print_matches(results)
         return
     for record in results:
         _emit(record)
+
+
+def _open_nli(explicit: str | None, root: Path) -> Any:
+    """The configured NLI model, or None (said once on stderr: hints use the signals only)."""
+    from workbench.hints.nli import open_nli
+    from workbench.settings import load_settings
+
+    settings = load_settings(root)
+    return open_nli(explicit, settings, lambda text: typer.echo(f"workbench: {text}", err=True))
 
 
 def _claim_scorer(retriever: Any) -> Any:
@@ -335,6 +424,8 @@ def _print_matches(results: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.markup import escape
 
+    from workbench.hints.signals import Signal
+
     console = Console()
     for record in results:
         console.rule(f"[bold]claim {record['claim_id']}[/] ({record['lang']}, {record['article']})")
@@ -345,6 +436,13 @@ def _print_matches(results: list[dict[str, Any]]) -> None:
                 f"[dim]{hit['lang']} {escape(hit['published'])} {escape(hit['url'])}[/]"
             )
             console.print(f"     {escape(hit['text'][:220])}", highlight=False)
+            if "counter" in hit["signals"]:
+                console.print("     [bold red]counter-evidence[/] (conflicts with the claim)")
+            for signal in hit.get("agreement", []):
+                if signal["status"] in ("conflicts", "caution"):
+                    colour = "red" if signal["status"] == "conflicts" else "yellow"
+                    text = Signal.from_dict(signal).describe()
+                    console.print(f"     [{colour}]{escape(text)}[/]", highlight=False)
 
 
 @app.command()
@@ -403,14 +501,86 @@ def export(
         )
 
 
+class EvalTask(StrEnum):
+    """What `workbench eval` measures."""
+
+    retrieval = "retrieval"
+    stance = "stance"
+
+
+def _eval_stance(
+    pairs_file: Path, nli_model: str | None, workspace_dir: Path | None, as_json: bool
+) -> None:
+    """`eval --task stance`: the verdict hints' pair stance against labelled pairs."""
+    from workbench.hints.nli import open_nli
+    from workbench.hints.stance import (
+        evaluate_stance,
+        print_report,
+        read_pairs,
+        suggestion_predictor,
+    )
+    from workbench.settings import load_settings
+    from workbench.workspace import default_workspace_path
+
+    pairs = read_pairs(pairs_file)  # a malformed file fails before any model loads
+    settings = load_settings(workspace_dir or default_workspace_path())
+    nli = open_nli(nli_model, settings, lambda m: typer.echo(f"workbench: {m}", err=True))
+    with _progress("predicting stance") as progress:
+        report = evaluate_stance(pairs, suggestion_predictor(nli), progress=progress)
+    if as_json:
+        record = {"task": "stance", "pairs_file": str(pairs_file), **report.as_dict()}
+        record["nli_model"] = nli.name if nli is not None else None
+        sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        return
+    title = f"{pairs_file.name}: {report.pairs} pairs, NLI {nli.name if nli else 'none'}"
+    print_report(report, title)
+
+
 @app.command("eval")
 @handle_errors
 def eval_(
-    corpus: Annotated[Path, typer.Argument(help="Corpus JSONL: id, text, optional title.")],
-    queries: Annotated[
-        Path, typer.Argument(help="Queries: TSV (id<TAB>text) or JSONL (id, text, lang).")
+    corpus: Annotated[
+        Path,
+        typer.Argument(
+            help="Retrieval: corpus JSONL (id, text, optional title). "
+            "Stance: pairs JSONL (claim, evidence, label supports/refutes/nei).",
+            metavar="CORPUS|PAIRS",
+            show_default=False,
+        ),
     ],
-    qrels: Annotated[Path, typer.Argument(help="TREC qrels: qid 0 docid relevance.")],
+    queries: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Retrieval: queries, TSV (id<TAB>text) or JSONL (id, text, lang).",
+            metavar="QUERIES",
+            show_default=False,
+        ),
+    ] = None,
+    qrels: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Retrieval: TREC qrels (qid 0 docid relevance).",
+            metavar="QRELS",
+            show_default=False,
+        ),
+    ] = None,
+    task: Annotated[
+        EvalTask,
+        typer.Option(
+            "--task",
+            help="retrieval: CORPUS QUERIES QRELS, ranking metrics; stance: PAIRS, accuracy, "
+            "macro-F1 and confusion matrix of the verdict hints' stance.",
+        ),
+    ] = EvalTask.retrieval,
+    nli_model: Annotated[
+        str | None,
+        typer.Option(
+            "--nli-model",
+            help="Stance: a local NLI model (path or cached name); default $WORKBENCH_NLI_MODEL "
+            "or \\[hints] nli_model.",
+            show_default=False,
+        ),
+    ] = None,
     configs: Annotated[
         str,
         typer.Option(
@@ -438,7 +608,18 @@ def eval_(
     ] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
-    """Evaluate retrieval on a corpus, queries and qrels: ranking metrics per configuration."""
+    """Evaluate retrieval (corpus, queries, qrels) or stance (labelled claim/evidence pairs)."""
+    given = [path for path in (corpus, queries, qrels) if path is not None]
+    if task is EvalTask.stance:
+        if len(given) != 1:
+            _error(f"eval --task stance takes one PAIRS file, got {len(given)} files")
+            raise typer.Exit(int(ExitCode.USAGE))
+        _eval_stance(corpus, nli_model, workspace_dir, as_json)
+        return
+    if len(given) != 3:
+        _error(f"eval --task retrieval takes CORPUS QUERIES QRELS, got {len(given)} file(s)")
+        raise typer.Exit(int(ExitCode.USAGE))
+    assert queries is not None and qrels is not None  # for the type checker
     from workbench.evaluate import run_eval
 
     with _progress("embedding passages") as progress:

@@ -115,8 +115,37 @@ def ingest(
     so a killed run resumes where it stopped; the indexes are rebuilt from the database.
     """
     started = time.perf_counter()
-    report = IngestReport()
     docs = read_documents(paths)
+    report = ingest_documents(
+        workspace,
+        docs,
+        embedders,
+        batch_size=batch_size,
+        approx_threshold=approx_threshold,
+        progress=progress,
+    )
+    report.total_seconds = time.perf_counter() - started
+    return report
+
+
+def ingest_documents(
+    workspace: Workspace,
+    docs: Sequence[Document],
+    embedders: Sequence[Embedder],
+    *,
+    batch_size: int = 256,
+    approx_threshold: int = dense.APPROX_THRESHOLD,
+    progress: ProgressFn | None = None,
+    digest: Callable[[Document], str] = content_hash,
+) -> IngestReport:
+    """Add new and changed documents (ids unique) however they were read, as `ingest` does.
+
+    `digest` decides what "changed" means: by default the text, title and language (what
+    the passages and vectors depend on); a caller can hash more (an imported review's rating
+    too), at the cost of re-embedding a document when only that changed.
+    """
+    started = time.perf_counter()
+    report = IngestReport()
     report.documents_seen = len(docs)
     models = config.check_fingerprints(workspace, list(embedders))
     if workspace.get_meta("models") is None:
@@ -125,17 +154,17 @@ def ingest(
     known = workspace.document_hashes()
     todo: list[tuple[Document, str]] = []
     for doc in docs:
-        digest = content_hash(doc)
-        if known.get(doc.id) == digest:
+        doc_hash = digest(doc)
+        if known.get(doc.id) == doc_hash:
             report.documents_unchanged += 1
             continue
         if doc.id in known:
             report.documents_updated += 1
         else:
             report.documents_added += 1
-        todo.append((doc, digest))
+        todo.append((doc, doc_hash))
 
-    planned = [(doc, digest, plan_passages(doc)) for doc, digest in todo]
+    planned = [(doc, doc_hash, plan_passages(doc)) for doc, doc_hash in todo]
     total_passages = sum(len(passages) for _, _, passages in planned)
 
     batches: list[list[tuple[Document, str, list[dict]]]] = [[]]

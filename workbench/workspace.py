@@ -694,14 +694,15 @@ class Workspace:
         return out
 
     def reviewed_claims(self, exclude: int | None = None) -> list[dict[str, Any]]:
-        """Claims with a verdict (a cleared one does not count), `exclude` left out: id, text,
-        `query` (the wording matching uses), lang, verdict, note, reviewer, updated_at."""
+        """Claims with a verdict (a cleared one or "not a claim" does not count), `exclude` left
+        out: id, text, `query` (the wording matching uses), lang, verdict, note, reviewer,
+        updated_at."""
         keys = ("id", "text", "query", "lang", "verdict", "note", "reviewer", "updated_at")
         rows = self.conn.execute(
             "SELECT c.id, c.text, CASE WHEN c.standalone != '' THEN c.standalone ELSE c.text "
             "END, c.lang, v.verdict, v.note, v.reviewer, v.updated_at FROM verdicts v "
-            "JOIN claims c ON c.id = v.claim_id WHERE v.verdict != '' AND c.id != ? "
-            "ORDER BY c.id",
+            "JOIN claims c ON c.id = v.claim_id WHERE v.verdict NOT IN ('', 'not-a-claim') "
+            "AND c.id != ? ORDER BY c.id",
             (-1 if exclude is None else int(exclude),),
         ).fetchall()
         return [dict(zip(keys, row, strict=True)) for row in rows]

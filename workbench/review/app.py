@@ -109,6 +109,7 @@ class ReviewApp(App[None]):
         self.evidence_index = 0
         self.hints_revealed = False
         self._matches: dict[int, list[dict[str, Any]]] = {}
+        self._hints: dict[int, list[str]] = {}
         self._spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self._retriever: Any = None
         self._retriever_lock = threading.Lock()
@@ -264,7 +265,21 @@ class ReviewApp(App[None]):
         )
 
     def _render_claim(self) -> None:
-        self.query_one(ClaimView).show(self.claim, self.context, self.state)
+        hints = None
+        if self.claim is not None and self._hints_visible():
+            hints = self._claim_hints(self.claim)
+        self.query_one(ClaimView).show(self.claim, self.context, self.state, hints)
+
+    def _claim_hints(self, claim: ClaimRow) -> list[str]:
+        """Earlier verdicts and the suggestion, computed once per claim until a verdict changes."""
+        if claim.id not in self._hints:
+            from workbench.hints.claim import claim_hints
+
+            found = self._attempt(
+                "compute the hints", lambda: claim_hints(self.ws, claim.id, self.evidence)
+            )
+            self._hints[claim.id] = found.lines(claim.lang) if found else []
+        return self._hints[claim.id]
 
     def _render_evidence(self) -> None:
         listing = self.query_one(EvidenceList)
@@ -296,6 +311,9 @@ class ReviewApp(App[None]):
             for name in ("", self.articles[claim_id]):
                 if name in self.counts:
                     self.counts[name][0] += step
+        # Any verdict can be another claim's memory, and this claim's own suggestion shows
+        # after the reviewer's decision: hints are recomputed.
+        self._hints.clear()
         if before is not None:
             self.verdicts[claim_id] = state.verdict
             self.queue.set_verdict(claim_id, state.verdict)
@@ -325,6 +343,7 @@ class ReviewApp(App[None]):
     def _forget(self, claim_id: int) -> None:
         """Drop what was cached of a claim's evidence (its wording or its matches changed)."""
         self._matches.pop(claim_id, None)
+        self._hints.pop(claim_id, None)
         self._spans = {k: v for k, v in self._spans.items() if k[0] != claim_id}
 
     def on_claim_rematched(self, message: ClaimRematched) -> None:
@@ -495,6 +514,7 @@ class ReviewApp(App[None]):
             self.notify("Hints are shown for claims with a verdict.", timeout=3)
         else:
             self.hints_revealed = not self.hints_revealed
+            self._render_claim()
             self._render_detail()
 
     # ----- queue ---------------------------------------------------------------------------

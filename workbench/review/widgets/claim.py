@@ -14,7 +14,14 @@ from workbench.workspace import ClaimRow
 class ClaimView(Static):
     """The claim highlighted among its neighbouring sentences, then its reasons and verdict."""
 
-    def show(self, claim: ClaimRow | None, context: Context, state: ReviewState) -> None:
+    def show(
+        self,
+        claim: ClaimRow | None,
+        context: Context,
+        state: ReviewState,
+        hints: list[str] | None = None,
+    ) -> None:
+        """`hints` are the claim's hint lines (earlier verdicts, suggestion), None while hidden."""
         if claim is None:
             self.update(Text("No claim matches this filter.", style="dim"))
             return
@@ -36,6 +43,9 @@ class ClaimView(Static):
         if claim.reasons:
             out.append("\nReasons: ", style="bold")
             out.append("; ".join(claim.reasons))
+        if hints:
+            out.append("\nHints (never applied; h hides them)\n", style="bold magenta")
+            out.append("\n".join(hints), style="magenta")
         out.append("\n\n")
         if context.claim:
             out.append(context.before.lstrip(), style="dim")

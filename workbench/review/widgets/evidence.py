@@ -12,6 +12,13 @@ from workbench.review.highlight import marked
 from workbench.review.widgets.queue import short
 
 CITED_MARK = "✓"
+COUNTER_MARK = "⚑"  # a passage brought in from the wider pool because it conflicts
+# How each agreement status is marked and coloured beside a passage.
+STATUS_MARKS = {
+    "conflicts": ("✗", "bold red"),
+    "caution": ("!", "yellow"),
+    "agrees": ("✓", "green"),
+}
 EVIDENCE_WIDTH = 20
 PUBLISHER_WIDTH = 12
 
@@ -26,6 +33,7 @@ class EvidenceList(DataTable):
         self.cell_padding = 0  # widths below leave one space between columns
         self.add_column("#", width=3, key="rank")
         self.add_column(CITED_MARK, width=2, key="cited")
+        self.add_column("signals", width=8, key="signals")
         self.add_column("evidence", width=EVIDENCE_WIDTH + 1, key="evidence")
         self.add_column("publisher", width=PUBLISHER_WIDTH + 1, key="publisher")
         self.add_column("date", width=11, key="date")
@@ -39,6 +47,7 @@ class EvidenceList(DataTable):
             self.add_row(
                 str(match["rank"]),
                 CITED_MARK if match["passage_id"] in cited else "",
+                signal_summary(match),
                 short(match["evidence_id"], EVIDENCE_WIDTH),
                 short(match["publisher"], PUBLISHER_WIDTH),
                 match["published"],
@@ -52,6 +61,45 @@ class EvidenceList(DataTable):
         for key in self.rows:
             mark = CITED_MARK if int(key.value or 0) in cited else ""
             self.update_cell(key, "cited", mark)
+
+
+def signal_summary(match: dict[str, Any]) -> Text:
+    """'⚑✗2 ✓3': counter-evidence mark, then conflicts and agreements, for the list."""
+    agreement = match.get("agreement") or []
+    out = Text()
+    if "counter" in (match.get("signals") or {}):
+        out.append(COUNTER_MARK, style="bold red")
+    for status in ("conflicts", "agrees"):
+        n = sum(1 for s in agreement if s.get("status") == status)
+        if n:
+            mark, style = STATUS_MARKS[status]
+            out.append(f"{mark}{n}", style=style)
+            out.append(" ")
+    return out
+
+
+def format_agreement(match: dict[str, Any]) -> Text:
+    """The passage's agreement signals, one a line, conflicts first; absent facts on one line."""
+    from workbench.hints.signals import Signal
+
+    out = Text()
+    signals = [Signal.from_dict(s) for s in match.get("agreement") or []]
+    counter = (match.get("signals") or {}).get("counter")
+    if counter:
+        out.append(
+            f"{COUNTER_MARK} counter-evidence: ranked {int(counter)}, shown because it conflicts "
+            "with the claim\n",
+            style="bold red",
+        )
+    for signal in signals:
+        if signal.status in STATUS_MARKS:
+            mark, style = STATUS_MARKS[signal.status]
+            out.append(f"{mark} ", style=style)
+            out.append(signal.describe() + "\n", style=style if signal.status != "agrees" else "")
+    missing = [s.claim or s.detail for s in signals if s.status == "absent"]
+    if missing:
+        out.append("Not in this passage: " + ", ".join(missing) + "\n", style="dim")
+    return out
 
 
 def format_signals(signals: dict[str, Any]) -> str:
@@ -90,6 +138,11 @@ class EvidenceDetail(Static):
         )
         out.append(source + "\n\n", style="dim")
         out.append_text(marked(match["text"], spans))
+        agreement = format_agreement(match)
+        if agreement.plain:
+            out.append("\n\nSignals\n", style="bold")
+            out.append_text(agreement)
+            out.rstrip()
         if hints is not None:
             out.append("\n\nHints: ", style="bold")
             out.append(hints, style="italic")

@@ -1,0 +1,229 @@
+"""Verdict hints end to end: signals stored with matches, counter-evidence, suggestions, the
+review UI showing them only when asked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from workbench.embed import HashingEmbedder
+from workbench.hints.claim import claim_hints
+from workbench.hints.signals import Signal
+from workbench.hints.suggest import (
+    NEI,
+    REFUTES,
+    SUPPORTS,
+    pair_stance,
+    stance_from_signals,
+    suggest_verdict,
+)
+from workbench.index import store
+from workbench.ingest import ingest
+from workbench.match import add_claim_records, match_claims
+from workbench.retrieve import Retriever
+from workbench.review.app import ReviewApp
+from workbench.settings import Settings
+from workbench.verdicts import set_verdict
+from workbench.workspace import Workspace
+
+EVIDENCE = [
+    {
+        "id": "call-right",
+        "text": "Donald Trump and Vladimir Putin spoke by phone on 3 May 2019 about Venezuela.",
+        "published": "2019-05-04",
+        "lang": "en",
+    },
+    {
+        "id": "barr",
+        "text": "Robert Mueller's inquiry did not establish that members of the Trump campaign "
+        "conspired with the Russian government, wrote William Barr.",
+        "published": "2019-03-24",
+        "lang": "en",
+    },
+    {
+        "id": "osaka",
+        "text": "Donald Trump and Vladimir Putin met at the G20 in Osaka on 28-29 June 2019.",
+        "published": "2019-06-29",
+        "lang": "en",
+    },
+]
+CLAIMS = [
+    {"text": "Donald Trump a parlé avec Vladimir Poutine le 3 mai au téléphone.", "lang": "fr"},
+    {
+        "text": "L'enquête de Robert Mueller a confirmé l'absence de collusion entre la Russie "
+        "et le gouvernement américain.",
+        "lang": "fr",
+    },
+]
+
+
+def _retriever(ws: Workspace) -> Retriever:
+    return Retriever([HashingEmbedder(64)], store.load(ws, ws.get_meta("models")))
+
+
+@pytest.fixture
+def matched(tmp_path: Path) -> Path:
+    evidence = tmp_path / "evidence.jsonl"
+    evidence.write_text("".join(json.dumps(r) + "\n" for r in EVIDENCE), encoding="utf-8")
+    root = tmp_path / "ws"
+    with Workspace.open(root, create=True) as ws:
+        ingest(ws, [evidence], [HashingEmbedder(64)])
+        ids = add_claim_records(ws, CLAIMS, "given.jsonl")
+        match_claims(ws, _retriever(ws), ids, 3)
+    return root
+
+
+def _stored(root: Path, claim_id: int) -> dict[str, list[Signal]]:
+    with Workspace.open(root) as ws:
+        return {
+            m["evidence_id"]: [Signal.from_dict(s) for s in m["agreement"]]
+            for m in ws.matches(claim_id)
+        }
+
+
+def test_matches_store_their_agreement_signals_and_the_claim_vectors(matched: Path) -> None:
+    call = _stored(matched, 1)
+    (date,) = [s for s in call["call-right"] if s.kind == "date"]
+    assert (date.status, date.claim, date.evidence) == ("agrees", "3 mai", "3 May 2019")
+    mueller = _stored(matched, 2)
+    kinds = {s.kind for s in mueller["barr"] if s.status == "conflicts"}
+    assert {"party", "modality"} <= kinds
+    with Workspace.open(matched) as ws:
+        vectors = ws.claim_vectors("hash:64")
+        assert set(vectors) == {1, 2}
+        assert vectors[1].shape == (64,)
+
+
+def test_counter_evidence_is_brought_in_from_beyond_the_top_k(tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence.jsonl"
+    # Many passages echo the claim's words; the one that conflicts shares few of them.
+    echo = [
+        {"id": f"echo-{i}", "text": f"Robert Mueller inquiry collusion Russia government {i}.",
+         "lang": "en"}
+        for i in range(6)
+    ]  # fmt: skip
+    evidence.write_text(
+        "".join(json.dumps(r) + "\n" for r in [*echo, EVIDENCE[1]]), encoding="utf-8"
+    )
+    with Workspace.open(tmp_path / "ws", create=True) as ws:
+        ingest(ws, [evidence], [HashingEmbedder(64)])
+        ids = add_claim_records(ws, CLAIMS[1:], "given.jsonl")
+        (record,) = match_claims(ws, _retriever(ws), ids, 2, counter_pool=10)
+        ranked = [m["evidence_id"] for m in record["matches"]]
+        assert ranked[:2] != ["barr"] and "barr" in ranked[2:]
+        counter = next(m for m in record["matches"] if m["evidence_id"] == "barr")
+        assert counter["signals"]["counter"] > 2
+        assert [m["evidence_id"] for m in ws.matches(ids[0])] == ranked
+        (plain,) = match_claims(ws, _retriever(ws), ids, 2, counter_pool=0)
+        assert len(plain["matches"]) == 2
+
+
+def test_stance_from_signals_without_and_with_nli() -> None:
+    date_conflict = [Signal("date", "conflicts", "3 mai", "4 May 2019")]
+    framing = [Signal("party", "conflicts", "gouvernement", "campaign")]
+    agreed = [Signal("date", "agrees", "3 mai", "3 May 2019")]
+    assert stance_from_signals(date_conflict).label == REFUTES
+    assert stance_from_signals(framing).label == REFUTES
+    assert stance_from_signals(agreed).label == SUPPORTS
+    assert stance_from_signals([]).label == NEI
+    assert stance_from_signals([], (0.1, 0.1, 0.8)).label == REFUTES
+    assert stance_from_signals(agreed, (0.9, 0.05, 0.05)).confidence == 0.9
+    # A model's entailment does not outvote a wrong date.
+    assert stance_from_signals(date_conflict, (0.9, 0.05, 0.05)).label == REFUTES
+    assert stance_from_signals([], (0.2, 0.7, 0.1)).label == NEI
+
+
+def test_pair_stance_reads_the_texts() -> None:
+    claim = "Donald Trump a parlé avec Vladimir Poutine le 3 mai au téléphone."
+    wrong = "Donald Trump spoke with Vladimir Putin by phone on 5 May 2019."
+    stance = pair_stance(claim, wrong, "fr", "en", evidence_date="2019-05-06")
+    assert stance.label == REFUTES and "--05-03 vs 2019-05-05" in stance.reasons[0]
+
+
+def _match(evidence_id: str, rank: int, *signals: Signal, **scores: float) -> dict:
+    return {
+        "evidence_id": evidence_id,
+        "rank": rank,
+        "agreement": [s.as_dict() for s in signals],
+        "signals": scores,
+    }
+
+
+def test_suggested_verdicts_follow_the_signals() -> None:
+    wrong_date = _match("a", 1, Signal("date", "conflicts", "3 mai", "4 May 2019", "x"))
+    framing = _match(
+        "b", 2, Signal("modality", "conflicts", "a confirmé", "did not establish"),
+        Signal("party", "conflicts", "gouvernement", "campaign"),
+    )  # fmt: skip
+    agreeing = _match("c", 1, Signal("date", "agrees", "juin", "28-29 June"))
+    assert suggest_verdict([wrong_date]).label == "mostly-false"
+    misleading = suggest_verdict([framing])
+    assert misleading.label == "misleading"
+    assert any("did not establish" in r for r in misleading.reasons)
+    weak = suggest_verdict([agreeing])
+    assert weak.label == "mostly-true" and weak.confidence <= 0.3
+    assert "without an NLI model" in weak.reasons[-1]
+    assert suggest_verdict([]).label == "unverifiable"
+    modelled = _match("d", 1, nli_entailment=0.05, nli_neutral=0.05, nli_contradiction=0.9)
+    assert suggest_verdict([modelled]).label == "false"
+    # Beyond the top 3 only counter-evidence counts.
+    deep = _match("e", 7, Signal("date", "conflicts", "3 mai", "9 May 2019"))
+    assert suggest_verdict([agreeing, deep]).label == "mostly-true"
+    deep["signals"]["counter"] = 7.0
+    assert suggest_verdict([agreeing, deep]).label == "mostly-false"
+
+
+def test_an_earlier_verdict_comes_first(matched: Path) -> None:
+    with Workspace.open(matched) as ws:
+        hints = claim_hints(ws, 2)
+        assert hints.suggestion.label == "misleading"
+        lines = hints.lines()
+        assert lines[0].startswith("Suggested verdict: Misleading")
+        assert any("did not establish" in line for line in lines)
+
+
+def test_review_ui_shows_the_signals_always_and_the_hints_when_asked(matched: Path) -> None:
+    async def run() -> None:
+        app = ReviewApp(matched, "alice", Settings(), retriever_factory=_retriever)
+        async with app.run_test(size=(120, 40)) as pilot:
+            claim_view = app.query_one("ClaimView")
+            detail = app.query_one("EvidenceDetail")
+            await pilot.press("j")  # the Mueller claim
+            assert app.claim is not None and app.claim.id == 2
+            while app.evidence[app.evidence_index]["evidence_id"] != "barr":
+                await pilot.press("J")
+            shown = str(detail.render())
+            assert "Signals" in shown and "party: claim: gouvernement américain" in shown
+            assert "Suggested verdict" not in str(claim_view.render())
+            await pilot.press("h")
+            assert "Suggested verdict: Misleading" in str(claim_view.render())
+            await pilot.press("h")
+            assert "Suggested verdict" not in str(claim_view.render())
+
+    asyncio.run(run())
+
+
+def test_review_ui_after_verdict_mode_shows_the_suggestion_once_decided(matched: Path) -> None:
+    async def run() -> None:
+        app = ReviewApp(
+            matched, "alice", Settings(hints="after-verdict"), retriever_factory=_retriever
+        )
+        async with app.run_test(size=(120, 40)) as pilot:
+            claim_view = app.query_one("ClaimView")
+            assert "Suggested verdict" not in str(claim_view.render())
+            await pilot.press("1", "k")  # a verdict on claim 1, then back to it
+            assert "Suggested verdict" in str(claim_view.render())
+
+    asyncio.run(run())
+
+
+def test_hints_never_write_a_verdict(matched: Path) -> None:
+    with Workspace.open(matched) as ws:
+        claim_hints(ws, 1)
+        claim_hints(ws, 2)
+        assert ws.count("verdicts") == 0
+        set_verdict(ws, 1, "false", "ana")
+        assert ws.count("verdicts") == 1
