@@ -4,6 +4,7 @@ real models: the seed article's four key claims find their English evidence in t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,41 @@ def test_key_claims_find_their_evidence_in_the_top_3(tmp_path: Path) -> None:
         (record,) = [r for r in records if phrase in r["claim"]]
         top3 = [m["evidence_id"] for m in record["matches"]]
         assert set(top3) & set(SPEC["relevant"][qid]), (qid, top3)
+
+
+@pytest.mark.slow
+def test_hints_on_the_seed_article_show_the_mismatch_and_the_date(tmp_path: Path) -> None:
+    """Issue 7's acceptance: with the bundled evidence, the Mueller claim is shown evidence
+    of what the report 'did not establish', with its 'government' vs 'campaign' and
+    'confirmed' vs 'did not establish' mismatches; the Osaka claim agrees on June 2019."""
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", str(ROOT / "evidence")])
+    assert result.exit_code == 0, result.output
+    seed = ROOT / "seeds/sotchi-poutine-pompeo.fr.txt"
+    result = runner.invoke(app, ["match", str(seed), "--top-k", "5", "--published", "2019-05-15"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    (mueller,) = [r for r in records if KEY_CLAIMS["fr-seed-mueller"] in r["claim"]]
+    shown = [
+        (m, {s["kind"]: s for s in m["agreement"] if s["status"] == "conflicts"})
+        for m in mueller["matches"]
+    ]
+    established = [
+        found
+        for _, found in shown
+        if {"modality", "party"} <= set(found)
+        and re.search(r"établi|establish", found["modality"]["evidence"])
+    ]
+    assert established, [(m["evidence_id"], list(f)) for m, f in shown]
+    found = established[0]
+    assert found["party"]["claim"] == "gouvernement américain"
+    assert "campa" in found["party"]["evidence"]  # campaign / campagne
+    assert found["modality"]["claim"].startswith("a confirmé")
+    (osaka,) = [r for r in records if KEY_CLAIMS["fr-seed-osaka"] in r["claim"]]
+    dates = [
+        s
+        for m in osaka["matches"]
+        for s in m["agreement"]
+        if s["kind"] == "date" and s["status"] == "agrees"
+    ]
+    assert any(s["detail"].startswith("2019-06-28") for s in dates), dates
