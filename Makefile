@@ -38,6 +38,8 @@ bench: setup
 	$(PY) bench/retrieval.py
 	$(PY) bench/speed.py
 	$(PY) bench/review_scale.py
+	$(PY) bench/stance.py
+	$(PY) bench/signals.py
 
 clean:
 	rm -rf $(VENV) .workbench .pytest_cache
