@@ -95,3 +95,22 @@ def test_index_text_in_sql_and_python_agree(tmp_path: Path) -> None:
         [index_text("Osaka summit", "Trump met Putin in Osaka."), "Trump met Putin in Osaka.",
          "No title here at all."]
     )  # fmt: skip
+
+
+def test_claim_query_in_sql_and_python_agree(tmp_path: Path) -> None:
+    from workbench.verdicts import set_verdict
+
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    claims = [
+        {"text": "Putin met Trump.", "start": 0, "end": 16, "lang": "en", "score": 0.5,
+         "reasons": []},
+        {"text": "He met him.", "start": 17, "end": 28, "lang": "en", "score": 0.5,
+         "reasons": [], "standalone": "Putin met Trump in Osaka."},
+    ]  # fmt: skip
+    ids = ws.add_article("a", "a.txt", "h", "en", "Putin met Trump. He met him.", claims)
+    for claim_id in ids:
+        set_verdict(ws, claim_id, "true", "ana")
+    rows = {row.id: row.query for row in ws.claims(ids)}
+    assert {cid: text for cid, text, _ in ws.claim_keys()} == rows
+    assert {r["id"]: r["query"] for r in ws.reviewed_claims()} == rows
+    assert rows[ids[1]] == "Putin met Trump in Osaka."

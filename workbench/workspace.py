@@ -172,6 +172,10 @@ class PassageRow:
     published: str
 
 
+# `ClaimRow.query` in SQL, for queries over many claims (a test checks that both agree).
+QUERY_SQL = "CASE WHEN c.standalone != '' THEN c.standalone ELSE c.text END"
+
+
 @dataclass(frozen=True)
 class ClaimRow:
     """A stored claim with the article it came from."""
@@ -565,8 +569,8 @@ class Workspace:
         return [
             (int(r[0]), r[1], r[2])
             for r in self.conn.execute(
-                "SELECT id, CASE WHEN standalone != '' THEN standalone ELSE text END, lang "
-                "FROM claims WHERE article_id != ? ORDER BY id",
+                f"SELECT c.id, {QUERY_SQL}, c.lang FROM claims c WHERE c.article_id != ? "
+                "ORDER BY c.id",
                 (-1 if exclude_article is None else exclude_article,),
             )
         ]
@@ -699,10 +703,9 @@ class Workspace:
         updated_at."""
         keys = ("id", "text", "query", "lang", "verdict", "note", "reviewer", "updated_at")
         rows = self.conn.execute(
-            "SELECT c.id, c.text, CASE WHEN c.standalone != '' THEN c.standalone ELSE c.text "
-            "END, c.lang, v.verdict, v.note, v.reviewer, v.updated_at FROM verdicts v "
-            "JOIN claims c ON c.id = v.claim_id WHERE v.verdict NOT IN ('', 'not-a-claim') "
-            "AND c.id != ? ORDER BY c.id",
+            f"SELECT c.id, c.text, {QUERY_SQL}, c.lang, v.verdict, v.note, v.reviewer, "
+            "v.updated_at FROM verdicts v JOIN claims c ON c.id = v.claim_id "
+            "WHERE v.verdict NOT IN ('', 'not-a-claim') AND c.id != ? ORDER BY c.id",
             (-1 if exclude is None else int(exclude),),
         ).fetchall()
         return [dict(zip(keys, row, strict=True)) for row in rows]
