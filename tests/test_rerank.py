@@ -1,4 +1,5 @@
-"""Tests for the learned re-ranker: features, language slots, arrays on disk, when it applies."""
+"""Tests for the learned re-ranker: features, candidates, language slots, arrays on disk, when
+it applies, and the stored vectors it reads from FAISS."""
 
 from __future__ import annotations
 
@@ -11,22 +12,31 @@ import pytest
 from workbench.errors import WorkbenchError
 from workbench.models import Hit
 from workbench.rerank import (
+    LEXICAL_FEATURES,
+    MODEL_DIR,
+    Inputs,
     Model,
     Reranker,
+    adapter_features,
     candidate_features,
     feature_names,
+    lexical_features,
     load_reranker,
     save_reranker,
+    stored_vectors,
 )
 
 SOURCES = ("dense", "bm25")
+DENSE = ("dense",)
 TEXTS = {
     1: "Unemployment fell to 3.6 percent in April, the lowest since 1969.",
-    2: "Trump met Putin in Osaka at the G20 summit in June 2019.",
+    2: "Trump met Putin in Osaka\nTrump met Putin in Osaka at the G20 summit in June 2019.",
     3: "Le chômage a baissé à 7,1 % au premier trimestre.",
     4: "Putin praised the Mueller report in Sochi.",
 }
 LANGS = {1: "en", 2: "en", 3: "fr", 4: "en"}
+DIM = 4
+VECTORS = {pid: np.eye(DIM, dtype=np.float32)[pid - 1] for pid in TEXTS}
 
 
 def _hits() -> list[Hit]:
@@ -38,10 +48,22 @@ def _hits() -> list[Hit]:
     ]
 
 
-def _reranker(weights: np.ndarray, languages=("en",)) -> Reranker:
-    n = len(feature_names(SOURCES))
-    model = Model(np.zeros(n), np.ones(n), weights, 0.0)
-    return Reranker(SOURCES, dict.fromkeys(languages, model), 30, {})
+def _inputs(query_vector: np.ndarray | None = None) -> Inputs:
+    frequencies = {"putin": 3, "trump": 2, "osaka": 1}
+    vector = np.full(DIM, 0.5, dtype=np.float32) if query_vector is None else query_vector
+    return Inputs(
+        {"dense": vector},
+        lambda model, ids: np.array([VECTORS[i] for i in ids]).reshape(len(ids), DIM),
+        lambda token: frequencies.get(token, 0),
+        100,
+    )
+
+
+def _reranker(weights: np.ndarray, languages=("en",), adapter=None, top_fused=20) -> Reranker:
+    n = len(feature_names(SOURCES, DENSE))
+    adapter = np.eye(DIM, dtype=np.float32) if adapter is None else adapter
+    model = Model(np.zeros(n), np.ones(n), weights, 0.0, adapter, "dense")
+    return Reranker(SOURCES, DENSE, dict.fromkeys(languages, model), 500, top_fused, 30, {})
 
 
 def test_features_read_signals_and_overlaps() -> None:
@@ -58,34 +80,70 @@ def test_features_read_signals_and_overlaps() -> None:
     assert absent["bm25:score"] == 0.0 and absent["bm25:rr"] == pytest.approx(1 / 101)
 
 
+def test_lexical_features_weigh_rare_words_and_read_title_and_body_apart() -> None:
+    query = "Trump will meet Putin in Osaka"
+    x = lexical_features(query, _hits(), TEXTS, _inputs())
+    assert x.shape == (4, len(LEXICAL_FEATURES))
+    rows = [dict(zip(LEXICAL_FEATURES, r, strict=True)) for r in x]
+    osaka, sochi = rows[2], rows[3]
+    assert osaka["idf_query_cover"] > sochi["idf_query_cover"] > 0  # Osaka is rarer than Putin
+    assert osaka["gram_query_cover"] > sochi["gram_query_cover"]
+    assert osaka["title_bm25"] > 0 and sochi["title_bm25"] == 0  # no title line in passage 4
+    assert sochi["body_bm25"] > 0
+    assert rows[0]["idf_query_cover"] == 0 and rows[0]["max_shared_idf"] == 0
+
+
+def test_adapter_maps_the_query_before_the_cosine() -> None:
+    passages = np.eye(DIM)[:3]
+    query = np.eye(DIM)[0]
+    swap = np.eye(DIM)[[1, 0, 2, 3]]  # the adapter sends direction 0 to direction 1
+    plain = adapter_features(query, passages, np.eye(DIM))
+    mapped = adapter_features(query, passages, swap)
+    assert plain[0, 2] == 1.0 and mapped[1, 2] == 1.0  # reciprocal rank 1 moves
+    assert mapped[1, 0] == pytest.approx(1.0) and mapped[0, 1] == pytest.approx(-1.0)
+
+
 def test_rerank_reorders_same_language_candidates_and_keeps_the_others_in_place() -> None:
-    names = feature_names(SOURCES)
+    names = feature_names(SOURCES, DENSE)
     weights = np.zeros(len(names))
-    weights[names.index("shared_names")] = 1.0  # prefer passages sharing names
+    weights[names.index("adapter:cos")] = 1.0  # prefer the passage the adapted query points at
     query = "Trump will meet Putin at the G20 in Osaka"
-    hits = _reranker(weights).rerank(query, "en", _hits(), TEXTS, LANGS, 4)
-    assert [h.passage_id for h in hits] == [2, 3, 4, 1]  # the French passage stays second
+    inputs = _inputs(np.eye(DIM, dtype=np.float32)[1])  # points at passage 2
+    hits = _reranker(weights).rerank(query, "en", _hits(), TEXTS, LANGS, 4, inputs)
+    assert hits[0].passage_id == 2 and hits[1].passage_id == 3  # the French passage stays 2nd
     assert [h.score for h in hits] == [0.9, 0.8, 0.7, 0.6]  # slots keep their scores
     assert hits[0].signals["fused"] == 0.7
     assert "rerank" in hits[0].signals and "rerank" not in hits[1].signals
     # A language it was not trained for: the fusion's order stands.
-    same = _reranker(weights).rerank(query, "de", _hits(), TEXTS, LANGS, 3)
+    same = _reranker(weights).rerank(query, "de", _hits(), TEXTS, LANGS, 3, inputs)
     assert [h.passage_id for h in same] == [1, 3, 2]
 
 
+def test_candidates_are_the_fused_top_and_each_retrievers_top() -> None:
+    deep = [Hit(10 + i, 1.0 - i / 100, {"dense": 0.1, "dense_rank": 40 + i}) for i in range(5)]
+    deep.append(Hit(99, 0.1, {"bm25": 1.0, "bm25_rank": 3}))  # fused last, BM25's third
+    reranker = _reranker(np.zeros(len(feature_names(SOURCES, DENSE))), top_fused=2)
+    assert [h.passage_id for h in reranker.candidates(deep)] == [10, 11, 99]
+
+
 def test_applies_only_to_the_retrievers_it_was_trained_on() -> None:
-    reranker = _reranker(np.zeros(len(feature_names(SOURCES))))
+    reranker = _reranker(np.zeros(len(feature_names(SOURCES, DENSE))))
     assert reranker.applies(["bm25", "dense"])
     assert not reranker.applies(["bm25", "hash:64"])
 
 
 def test_round_trip_through_plain_arrays(tmp_path: Path) -> None:
-    weights = np.linspace(-1, 1, len(feature_names(SOURCES)))
-    save_reranker(_reranker(weights, ("en", "fr")), tmp_path)
+    weights = np.linspace(-1, 1, len(feature_names(SOURCES, DENSE)))
+    adapter = np.arange(DIM * DIM, dtype=np.float32).reshape(DIM, DIM)
+    save_reranker(_reranker(weights, ("en", "fr"), adapter), tmp_path)
     loaded = load_reranker(tmp_path)
     assert loaded.sources == SOURCES and loaded.languages == {"en", "fr"}
-    x = candidate_features("Trump Putin Osaka 2019", _hits(), TEXTS, SOURCES)
-    assert np.allclose(loaded.models["fr"].scores(x), _reranker(weights).models["en"].scores(x))
+    assert loaded.dense_models == DENSE and (loaded.top_fused, loaded.top_each) == (20, 30)
+    assert np.array_equal(loaded.models["fr"].adapter, adapter)
+    query, hits = "Trump Putin Osaka 2019", _hits()
+    original = _reranker(weights, adapter=adapter)
+    x = original.features(query, original.models["en"], hits, TEXTS, _inputs())
+    assert np.allclose(loaded.models["fr"].scores(x), original.models["en"].scores(x))
     meta = json.loads((tmp_path / "reranker.json").read_text())
     meta["features"] = ["other"]
     (tmp_path / "reranker.json").write_text(json.dumps(meta))
@@ -95,9 +153,36 @@ def test_round_trip_through_plain_arrays(tmp_path: Path) -> None:
         load_reranker(tmp_path / "missing")
 
 
+@pytest.mark.parametrize("index_type", ["flat", "ivf"])
+def test_stored_vectors_come_back_from_either_index_type(index_type: str) -> None:
+    from workbench.index import dense
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(200, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(1000, 1200, dtype=np.int64)
+    index = dense.build_index(ids, vectors, index_type)
+    got = stored_vectors(index, [1005, 1199, 1000])
+    assert np.allclose(got, vectors[[5, 199, 0]], atol=1e-6)
+    assert stored_vectors(index, []).shape == (0, 8)
+
+
 def test_the_shipped_reranker_matches_the_default_retrievers() -> None:
     shipped = load_reranker()
     assert set(shipped.sources) == {
         "usem3", "usem3:focus", "st:all-MiniLM-L6-v2", "bm25", "bridge",
     }  # fmt: skip
     assert shipped.languages == {"en", "fr"}
+    assert set(shipped.dense_models) == {"usem3", "st:all-MiniLM-L6-v2"}
+    assert shipped.models["en"].adapter.shape == (384, 384)
+    assert shipped.models["fr"].adapter.shape == (512, 512)
+    assert sum(p.stat().st_size for p in MODEL_DIR.glob("reranker.*")) < 4_000_000  # a few MB
+
+
+def test_memoised_tokens_equal_the_bm25_index_tokens() -> None:
+    from workbench.index.lexical import tokenize as index_tokenize
+    from workbench.rerank import tokenize
+
+    texts = [*TEXTS.values(), "L’enquête qu’il a menée jusqu'à l'été: Élysée, ÉTATS-UNIS, 1 550 €"]
+    for text in texts:
+        assert tokenize(text) == index_tokenize(text)

@@ -143,24 +143,30 @@ class Retriever:
 
         `vectors`, when given, receives each dense model's query vectors (rows as `texts`):
         verdict memory keeps them, so that they are computed once."""
+        vectors = {} if vectors is None else vectors  # the re-ranker reads them too
         ranked = self.ranked_lists(texts, langs, max(self.fusion.pool, 5 * k), vectors)
         if self.reranker is None or self.passage_texts is None:
             return [
                 fuse(ranked[row], self.sources, langs[row], self.indexes.langs, k, self.fusion.mode)
                 for row in range(len(texts))
             ]
+        from workbench.rerank import index_inputs
+
         pool = max(k, self.reranker.pool)
         fused = [
             fuse(ranked[row], self.sources, langs[row], self.indexes.langs, pool, self.fusion.mode)
             for row in range(len(texts))
         ]
-        passage_texts = self.passage_texts({h.passage_id for row in fused for h in row})
+        wanted = {h.passage_id for row in fused for h in self.reranker.candidates(row)}
+        passage_texts = self.passage_texts(wanted)
+        lexical = self.indexes.lexical[LEXICAL_SOURCES[LEXICAL]]
         return [
             self.reranker.rerank(
-                texts[row], langs[row], fused[row], passage_texts, self.indexes.langs, k
+                texts[row], langs[row], fused[row], passage_texts, self.indexes.langs, k,
+                index_inputs({m: v[row] for m, v in vectors.items()}, self.indexes.dense, lexical),
             )
             for row in range(len(texts))
-        ]
+        ]  # fmt: skip
 
     def ranked_lists(
         self,
