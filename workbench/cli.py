@@ -39,6 +39,20 @@ WorkspaceOpt = Annotated[
         show_default=False,
     ),
 ]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        help="'local' (this process) or 'ray' (Ray workers: a cluster at --address or "
+        "$RAY_ADDRESS, else Ray started on this machine). Same results either way."
+    ),
+]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(help="Ray cluster address (ray://host:10001 or host:6379); --engine ray only."),
+]
+ActorsOpt = Annotated[
+    int, typer.Option(help="Ray workers, each loading the models once; --engine ray only.")
+]
 ModelOpt = Annotated[
     str | None,
     typer.Option(
@@ -121,19 +135,40 @@ def ingest(
     approx_threshold: Annotated[
         int, typer.Option(help="Use an approximate (IVF) index from this many passages.")
     ] = 100_000,
+    pq_threshold: Annotated[
+        int,
+        typer.Option(help="Use a compressed (IVF-PQ) index from this many passages."),
+    ] = 2_000_000,
+    engine: EngineOpt = "local",
+    address: AddressOpt = None,
+    actors: ActorsOpt = 2,
 ) -> None:
     """Add evidence (JSONL, CSV, Markdown, text, HTML) to the workspace and index it."""
     from workbench import config
     from workbench.ingest import ingest as run_ingest
     from workbench.ingest import read_documents
 
+    _check_engine(engine, actors)
     for path in paths:
         if not path.exists():
             raise InputError(f"{path}: no such file or folder")
     # Validate the input before creating anything, so a typo leaves no empty workspace.
     read_documents(paths)
+    if engine == "ray":
+        from workbench.ray_engine import RaySettings, start
+
+        settings = RaySettings(address, actors, batch_size)
+        start(settings)  # an unreachable cluster fails here, before anything is created
     with _open(workspace, create=True) as ws:
-        embedders = config.load_embedders(config.model_names(ws, model))
+        names = config.model_names(ws, model)
+        embedders = config.load_embedders(names)
+        encoder = None
+        if engine == "ray":
+            from workbench.embed import canonical_ref
+            from workbench.ray_engine import EmbedderFactory, RayEncoder
+
+            refs = [canonical_ref(e.name) for e in embedders]
+            encoder = RayEncoder(EmbedderFactory(names), refs, settings)
         with _progress("embedding passages") as progress:
             report = run_ingest(
                 ws,
@@ -141,7 +176,9 @@ def ingest(
                 embedders,
                 batch_size=batch_size,
                 approx_threshold=approx_threshold,
+                pq_threshold=pq_threshold,
                 progress=progress,
+                encoder=encoder,
             )
     typer.echo(
         f"ingested {report.documents_added} new, {report.documents_updated} changed, "
@@ -342,7 +379,10 @@ def match(
             help="Candidates read beyond --top-k for counter-evidence (passages that conflict "
             "with the claim are added after the top k); 0 turns it off."
         ),
-    ] = 20,
+    ] = 30,
+    engine: EngineOpt = "local",
+    address: AddressOpt = None,
+    actors: ActorsOpt = 2,
 ) -> None:
     """Add claims to the workspace, match each to evidence, print JSONL (one claim a line).
 
@@ -364,11 +404,22 @@ def match(
         raise WorkbenchError("--top-k must be at least 1")
     if counter_pool < 0:
         raise WorkbenchError("--counter-pool must be 0 or more")
+    _check_engine(engine, actors)
     published = _iso_date(published)
     with _open(workspace) as ws:
         # Load models and indexes first: a broken workspace must fail before claims are added.
-        retriever = open_retriever(ws, model, FusionConfig(mode=fusion))
-        nli = _open_nli(nli_model, ws.root)
+        if engine == "ray":
+            from workbench.ray_engine import RaySettings, start
+
+            # The workers load the indexes; this process only checks the models.
+            retriever = _RayMatch(ws, model, FusionConfig(mode=fusion))
+            settings = RaySettings(address, actors)
+            start(settings)
+            nli = None
+            nli_ref = _nli_ref(nli_model, ws.root)
+        else:
+            retriever = open_retriever(ws, model, FusionConfig(mode=fusion))
+            nli = _open_nli(nli_model, ws.root)
         scorer = None  # loaded with the first article: claim files need no scorer
         claim_ids: list[int] = []
         for item in inputs:
@@ -389,12 +440,57 @@ def match(
         if not claim_ids:
             typer.echo("workbench: no check-worthy claims found", err=True)
             return
-        results = match_claims(ws, retriever, claim_ids, top_k, counter_pool, nli)
+        if engine == "ray":
+            from workbench.ray_engine import match_on_ray
+
+            results = match_on_ray(
+                ws, retriever.factory, retriever.fusion, claim_ids, top_k, counter_pool,
+                settings, nli_ref,
+            )  # fmt: skip
+        else:
+            results = match_claims(ws, retriever, claim_ids, top_k, counter_pool, nli)
     if pretty:
         _print_matches(results)
         return
     for record in results:
         _emit(record)
+
+
+class _RayMatch:
+    """What `match --engine ray` needs in this process: the checked models (for the claim
+    scorer) and how to build them in a worker; the indexes stay with the workers."""
+
+    def __init__(self, ws: Any, model: str | None, fusion: Any) -> None:
+        from workbench import config
+        from workbench.errors import WorkspaceError
+        from workbench.ray_engine import EmbedderFactory
+
+        names = config.model_names(ws, model)
+        if ws.get_meta("models") is None or ws.count("passages") == 0:
+            raise WorkspaceError(
+                f"the workspace {ws.root} has no evidence yet; run 'workbench ingest evidence/' "
+                "first"
+            )
+        self.embedders = config.load_embedders(names)
+        config.check_fingerprints(ws, self.embedders)
+        self.factory = EmbedderFactory(names)
+        self.fusion = fusion
+
+
+def _nli_ref(explicit: str | None, root: Path) -> str | None:
+    from workbench.hints.nli import nli_model_name
+    from workbench.settings import load_settings
+
+    return nli_model_name(explicit, load_settings(root))
+
+
+def _check_engine(engine: str, actors: int) -> None:
+    from workbench.ray_engine import ENGINES
+
+    if engine not in ENGINES:
+        raise WorkbenchError(f"unknown engine {engine!r}: use {' or '.join(ENGINES)}")
+    if actors < 1:
+        raise WorkbenchError("--actors must be at least 1")
 
 
 def _open_nli(explicit: str | None, root: Path) -> Any:

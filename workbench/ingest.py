@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -107,12 +108,15 @@ def ingest(
     *,
     batch_size: int = 256,
     approx_threshold: int = dense.APPROX_THRESHOLD,
+    pq_threshold: int = dense.PQ_THRESHOLD,
     progress: ProgressFn | None = None,
+    encoder: Encoder | None = None,
 ) -> IngestReport:
     """Add new and changed documents from `paths`; unchanged ones are never re-embedded.
 
     Each batch of documents is committed with its passages and vectors in one transaction,
     so a killed run resumes where it stopped; the indexes are rebuilt from the database.
+    `encoder` embeds elsewhere (the Ray engine); by default, here.
     """
     started = time.perf_counter()
     docs = read_documents(paths)
@@ -122,7 +126,9 @@ def ingest(
         embedders,
         batch_size=batch_size,
         approx_threshold=approx_threshold,
+        pq_threshold=pq_threshold,
         progress=progress,
+        encoder=encoder,
     )
     report.total_seconds = time.perf_counter() - started
     return report
@@ -135,10 +141,15 @@ def ingest_documents(
     *,
     batch_size: int = 256,
     approx_threshold: int = dense.APPROX_THRESHOLD,
+    pq_threshold: int = dense.PQ_THRESHOLD,
     progress: ProgressFn | None = None,
     digest: Callable[[Document], str] = content_hash,
+    encoder: Encoder | None = None,
 ) -> IngestReport:
     """Add new and changed documents (ids unique) however they were read, as `ingest` does.
+
+    `encoder` embeds the batches (default: `LocalEncoder`, in this process; the Ray engine
+    passes one that embeds on a cluster); whatever embeds, this process writes.
 
     `digest` decides what "changed" means: by default the text, title and language (what
     the passages and vectors depend on); a caller can hash more (an imported review's rating
@@ -180,21 +191,19 @@ def ingest_documents(
     done = 0
     if progress:
         progress(0, total_passages)
-    for first in range(0, len(batches), ENCODE_GROUP_BATCHES):
-        group = batches[first : first + ENCODE_GROUP_BATCHES]
-        vectors, seconds = _encode(embedders, [_texts(batch) for batch in group])
-        report.embed_seconds += seconds
-        for batch, batch_vectors in zip(group, vectors, strict=True):
-            _store_batch(workspace, batch, batch_vectors)
-            done += sum(len(passages) for _, _, passages in batch)
-            if progress:
-                progress(done, total_passages)
+    encode = encoder if encoder is not None else LocalEncoder(embedders)
+    for index, batch_vectors in encode.stream([_texts(batch) for batch in batches]):
+        _store_batch(workspace, batches[index], batch_vectors)
+        done += sum(len(passages) for _, _, passages in batches[index])
+        if progress:
+            progress(done, total_passages)
+    report.embed_seconds = encode.seconds
     report.passages_added = total_passages
 
     index_started = time.perf_counter()
     manifest = workspace.read_manifest()
     if todo or not store.is_fresh(workspace, manifest):
-        manifest = store.rebuild(workspace, models, approx_threshold)
+        manifest = store.rebuild(workspace, models, approx_threshold, pq_threshold)
     report.index_seconds = time.perf_counter() - index_started
     report.passages_total = workspace.count("passages")
     report.index_types = {m["name"]: m["index_type"] for m in (manifest or {}).get("models", [])}
@@ -204,6 +213,31 @@ def ingest_documents(
 
 def _texts(batch: list[tuple[Document, str, list[dict]]]) -> list[str]:
     return [p["index_text"] for _, _, passages in batch for p in passages]
+
+
+class Encoder(Protocol):
+    """Embeds batches of passage texts with every model; `seconds` spent waiting for it."""
+
+    seconds: float
+
+    def stream(self, batches: list[list[str]]) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+        """(batch index, {model: vectors}) for every batch, in batch order."""
+        ...
+
+
+class LocalEncoder:
+    """Embeds in this process, ENCODE_GROUP_BATCHES batches per call of each model."""
+
+    def __init__(self, embedders: Sequence[Embedder]) -> None:
+        self.embedders = list(embedders)
+        self.seconds = 0.0
+
+    def stream(self, batches: list[list[str]]) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+        for first in range(0, len(batches), ENCODE_GROUP_BATCHES):
+            group = batches[first : first + ENCODE_GROUP_BATCHES]
+            vectors, seconds = _encode(self.embedders, group)
+            self.seconds += seconds
+            yield from enumerate(vectors, start=first)
 
 
 def _encode(
@@ -266,6 +300,7 @@ def reindex(
     *,
     batch_size: int = 256,
     approx_threshold: int = dense.APPROX_THRESHOLD,
+    pq_threshold: int = dense.PQ_THRESHOLD,
     progress: ProgressFn | None = None,
 ) -> IngestReport:
     """Re-embed every stored passage with `embedders` and make them the workspace's models.
@@ -296,7 +331,7 @@ def reindex(
     }
     workspace.replace_vectors([row[0] for row in rows], stacked, models)
     index_started = time.perf_counter()
-    manifest = store.rebuild(workspace, models, approx_threshold)
+    manifest = store.rebuild(workspace, models, approx_threshold, pq_threshold)
     report.index_seconds = time.perf_counter() - index_started
     report.passages_added = len(texts)
     report.passages_total = len(texts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -143,10 +143,21 @@ def add_claim_records(
     return ids
 
 
-COUNTER_POOL = 20  # candidates read for counter-evidence beyond the top k
+COUNTER_POOL = 30  # candidates read for counter-evidence beyond the top k
 COUNTER_LIMIT = 2  # passages brought in from that pool at most, per claim
 # Conflicts precise enough to bring a lower-ranked passage to the reviewer's attention.
 COUNTER_KINDS = frozenset({"number", "date", "party", "modality"})
+
+
+@dataclass
+class Computed:
+    """What matching found for some claims, before anything is written: per claim (in
+    order) its hits and their agreement signals, and each dense model's claim vectors."""
+
+    claim_ids: list[int]
+    hits: list[list[Hit]]
+    signals: list[list[list[dict[str, Any]]]]
+    vectors: dict[str, Any]
 
 
 def match_claims(
@@ -165,6 +176,20 @@ def match_claims(
     COUNTER_LIMIT of them that conflict with the claim on a precise signal are added after
     the top `k` (`signals["counter"]` holds their rank): counter-evidence is what a
     reviewer most needs and what similarity ranks lowest."""
+    computed = compute_matches(workspace, retriever, claim_ids, k, counter_pool, nli)
+    return store_matches(workspace, computed)
+
+
+def compute_matches(
+    workspace: Workspace,
+    retriever: Retriever,
+    claim_ids: Sequence[int],
+    k: int,
+    counter_pool: int = COUNTER_POOL,
+    nli: NLIModel | None = None,
+) -> Computed:
+    """`match_claims` without the writes: it only reads the workspace, so that another
+    process (a Ray actor) can run it and the driver store the result."""
     from workbench.hints.signals import Side, agreement_many
     from workbench.workspace import index_text
 
@@ -187,20 +212,21 @@ def match_claims(
             )
             for h in row
         ]
-        compared = agreement_many(
-            Side(claim.query, claim.lang, article[2] if article else ""), sides
-        )
+        claim_side = Side(claim.query, claim.lang, article[2] if article else "")
         keep = list(range(min(k, len(row))))
-        # The strongest conflicts first (several kinds at once), then the better ranked.
+        compared = dict(enumerate(agreement_many(claim_side, sides[: len(keep)])))
+        # The rest of the pool is screened on the precise kinds only (no entity search),
+        # strongest conflicts first (several kinds at once), then the better ranked.
+        screened = agreement_many(claim_side, sides[len(keep) :], COUNTER_KINDS)
         strength = {
-            i: len(
-                {s.kind for s in compared[i] if s.status == "conflicts" and s.kind in COUNTER_KINDS}
-            )
-            for i in range(len(keep), len(row))
+            len(keep) + j: len({s.kind for s in found_signals if s.status == "conflicts"})
+            for j, found_signals in enumerate(screened)
         }
         counter = sorted((i for i, n in strength.items() if n), key=lambda i: (-strength[i], i))[
             :COUNTER_LIMIT
         ]
+        full = agreement_many(claim_side, [sides[i] for i in counter])
+        compared.update(zip(counter, full, strict=True))
         chosen = [row[i] for i in keep]
         chosen += [
             replace(row[i], signals={**row[i].signals, "counter": float(i + 1)}) for i in counter
@@ -210,11 +236,22 @@ def match_claims(
             _add_nli(nli, claim.query, [sides[i].text for i in keep + counter], chosen, listed)
         hits.append(chosen)
         signals.append(listed)
-    workspace.save_matches([(c.id, h) for c, h in zip(claims, hits, strict=True)], signals)
-    for model, matrix in vectors.items():
-        workspace.save_claim_vectors(model, [c.id for c in claims], matrix)
+    return Computed([c.id for c in claims], hits, signals, vectors)
+
+
+def store_matches(workspace: Workspace, computed: Computed) -> list[dict[str, Any]]:
+    """Write computed matches and claim vectors; return one record per claim."""
+    claims = {c.id: c for c in workspace.claims(computed.claim_ids)}
+    workspace.save_matches(
+        list(zip(computed.claim_ids, computed.hits, strict=True)), computed.signals
+    )
+    for model, matrix in computed.vectors.items():
+        workspace.save_claim_vectors(model, computed.claim_ids, matrix)
+    passages = workspace.passages(h.passage_id for row in computed.hits for h in row)
     results = []
-    for claim, row, row_signals in zip(claims, hits, signals, strict=True):
+    for claim_id, row, row_signals in zip(
+        computed.claim_ids, computed.hits, computed.signals, strict=True
+    ):
         matches = []
         for hit, agreement in zip(row, row_signals, strict=True):
             p = passages[hit.passage_id]
@@ -232,8 +269,25 @@ def match_claims(
                     "agreement": agreement,
                 }
             )
-        results.append({**claim.as_record(), "matches": matches})
+        results.append({**claims[claim_id].as_record(), "matches": matches})
     return results
+
+
+def merge_computed(parts: Sequence[Computed]) -> Computed:
+    """Several `Computed` (claims split between workers) as one, in the parts' order."""
+    vectors: dict[str, Any] = {}
+    for model in {m for part in parts for m in part.vectors}:
+        import numpy as np
+
+        vectors[model] = np.concatenate(
+            [part.vectors[model] for part in parts if model in part.vectors]
+        )
+    return Computed(
+        [c for part in parts for c in part.claim_ids],
+        [h for part in parts for h in part.hits],
+        [s for part in parts for s in part.signals],
+        vectors,
+    )
 
 
 def _add_nli(

@@ -76,25 +76,40 @@ def agreement(claim: Side, evidence: Side) -> list[Signal]:
     return _compare(_Facts(claim), _Facts(evidence))
 
 
-def agreement_many(claim: Side, passages: Sequence[Side]) -> list[list[Signal]]:
-    """`agreement` of one claim with each passage; the claim is read once."""
+def agreement_many(
+    claim: Side, passages: Sequence[Side], kinds: Iterable[str] | None = None
+) -> list[list[Signal]]:
+    """`agreement` of one claim with each passage; the claim is read once. `kinds` limits
+    the comparison to some kinds (a screen of many candidates skips the costly entities)."""
     facts = _Facts(claim)
-    return [_compare(facts, _Facts(passage)) for passage in passages]
+    wanted = frozenset(kinds) if kinds is not None else None
+    return [_compare(facts, _Facts(passage), wanted) for passage in passages]
 
 
-def _compare(facts_claim: _Facts, facts_evidence: _Facts) -> list[Signal]:
+def _compare(
+    facts_claim: _Facts, facts_evidence: _Facts, kinds: frozenset[str] | None = None
+) -> list[Signal]:
     signals = [
-        *_dates(facts_claim, facts_evidence),
-        *_numbers(facts_claim, facts_evidence),
-        *_places(facts_claim, facts_evidence),
-        *_people(facts_claim, facts_evidence),
-        *_parties(facts_claim, facts_evidence),
-        *_negation(facts_claim, facts_evidence),
-        *_modality(facts_claim, facts_evidence),
-        *_time(facts_claim, facts_evidence),
+        signal
+        for kind, compare in _COMPARISONS
+        if kinds is None or kind in kinds
+        for signal in compare(facts_claim, facts_evidence)
     ]
     order = {CONFLICTS: 0, CAUTION: 1, AGREES: 2, ABSENT: 3}
     return sorted(signals, key=lambda s: order[s.status])
+
+
+def _comparisons() -> tuple[tuple[str, Any], ...]:
+    return (
+        ("date", _dates),
+        ("number", _numbers),
+        ("place", _places),
+        ("person", _people),
+        ("party", _parties),
+        ("negation", _negation),
+        ("modality", _modality),
+        ("time", _time),
+    )
 
 
 def nli_signal(probabilities: Sequence[float], margin: float = 0.5) -> Signal:
@@ -850,3 +865,6 @@ def _time(claim: _Facts, evidence: _Facts) -> list[Signal]:
                 )
             ]
     return []
+
+
+_COMPARISONS = _comparisons()  # after every comparison is defined
