@@ -242,6 +242,8 @@ def _vocabulary(texts: list[str], analyze, size: int, filler: str) -> list[str]:
     return words + [f"{filler}{i}" for i in range(max(0, size - len(words)))]
 
 
+# Read whole, not memory-mapped as the workbench loads them: the resident memory measured is
+# then what a serving process reaches once its searches have touched every page.
 _LOAD_SCRIPT = """
 import json, resource, sys, time
 from pathlib import Path
@@ -255,7 +257,7 @@ def rss():
             return int(line.split()[1]) / 1024
 before = rss()
 started = time.perf_counter()
-kept = [dense.load_index(Path(p)) for p in {dense_files!r}]
+kept = [dense.load_index(Path(p), mmap=False) for p in {dense_files!r}]
 kept += [LexicalIndex.load(Path(p)) for p in {lexical_folders!r}]
 seconds = time.perf_counter() - started
 print(json.dumps({{"seconds": seconds, "rss_mb": rss() - before}}))

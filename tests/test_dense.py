@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from workbench.index import dense
+from workbench.embed import HashingEmbedder
+from workbench.index import dense, store
+from workbench.ingest import ingest
+from workbench.retrieve import Retriever
+from workbench.workspace import Workspace
 
 
 def _vectors(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
@@ -21,6 +26,13 @@ def test_choose_index_type_by_size() -> None:
     assert dense.choose_index_type(dense.APPROX_THRESHOLD - 1) == "flat"
     assert dense.choose_index_type(dense.APPROX_THRESHOLD) == "ivf"
     assert dense.choose_index_type(500, threshold=400) == "ivf"
+    assert dense.choose_index_type(dense.PQ_THRESHOLD - 1) == "ivf"
+    assert dense.choose_index_type(dense.PQ_THRESHOLD) == "ivfpq"
+    assert dense.choose_index_type(500, threshold=400, pq_threshold=500) == "ivfpq"
+    # Lowering the PQ threshold alone forces IVF-PQ, even under the IVF threshold.
+    assert dense.choose_index_type(50, pq_threshold=10) == "ivfpq"
+    assert dense.choose_index_type(1, pq_threshold=0) == "flat"  # nothing to train on
+    assert dense.APPROX_THRESHOLD < dense.PQ_THRESHOLD
 
 
 def test_flat_index_is_exact_and_keeps_ids(tmp_path: Path) -> None:
@@ -100,3 +112,98 @@ def test_ivf_trained_on_a_sample_keeps_recall(tmp_path: Path) -> None:
     approx.nprobe = 1  # the data is hard enough that one list would not do
     _, found = dense.search(approx, queries, 10)
     assert np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]) < 0.9
+
+
+def _recall(truth: np.ndarray, found: np.ndarray) -> float:
+    return float(np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found, strict=True)]))
+
+
+def test_pq_params_follow_size_and_dimension() -> None:
+    big = dense.pq_params(1_000_000, 512)
+    assert (big.nlist, big.nprobe) == dense.ivf_params(1_000_000)
+    assert (big.m, big.nbits, big.train_size) == (64, 8, dense.PQ_TRAIN_POINTS)
+    assert dense.pq_params(1_000_000, 384).m == 48
+    assert dense.pq_params(10_000_000, 512).train_size == 3162 * dense.TRAIN_POINTS_PER_LIST
+    for n in (2, 50, 1_000, 20_000, 10_000_000):
+        for dim in (32, 100, 384, 512, 768):
+            p = dense.pq_params(n, dim)
+            assert dim % p.m == 0 and 1 <= p.m <= max(1, dim // 8)
+            # Enough training points for 2**nbits centroids per sub-quantiser.
+            assert 1 <= p.nbits <= 8 and 2**p.nbits <= p.train_size <= n
+    assert dense.pq_params(100, 64).nbits < 8  # a tiny store trains fewer centroids
+
+
+def test_ivfpq_recall_save_and_mapped_load(tmp_path: Path) -> None:
+    # 20k clustered vectors, neighbours spread over several lists: the re-ranked PQ index
+    # must find nearly all of the exact top 10, keep the ids and its search depth through a
+    # save and a memory-mapped load, and answer the same as before it was saved.
+    n, dim = 20_000, 64
+    rng = np.random.default_rng(3)
+    centres = _vectors(300, dim, seed=4)
+    noise = rng.normal(scale=0.6 / np.sqrt(dim), size=(n + 100, dim))
+    points = centres[rng.integers(0, len(centres), n + 100)] + noise
+    points = (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+    vectors, queries = points[:n], points[n:]
+    ids = np.arange(n, dtype=np.int64) * 3 + 1000
+    index = dense.build_index(ids, vectors, "ivfpq")
+    ivf = dense.ivf_part(index)
+    params = dense.pq_params(n, dim)
+    assert type(ivf).__name__ == "IndexIVFPQ"
+    assert (ivf.pq.M, ivf.pq.nbits) == (params.m, 8)
+    assert (ivf.nlist, ivf.nprobe) == (params.nlist, params.nprobe)
+    scores, found = dense.search(index, queries, 10)
+    dense.save_index(index, tmp_path / "pq.faiss")
+    loaded = dense.load_index(tmp_path / "pq.faiss")
+    assert dense.ivf_part(loaded).nprobe == params.nprobe
+    loaded_scores, loaded_found = dense.search(loaded, queries, 10)
+    assert np.array_equal(found, loaded_found)
+    assert np.allclose(scores, loaded_scores)
+    assert set(loaded_found.ravel()) <= set(ids.tolist())
+    _, truth = dense.search(dense.build_index(ids, vectors, "flat"), queries, 10)
+    assert _recall(truth, loaded_found) >= 0.95
+    # The exact re-scoring is what gives that recall: PQ codes alone order neighbours worse.
+    _, pq_only = ivf.search(queries, 10)
+    assert _recall(truth, ids[pq_only]) < _recall(truth, loaded_found)
+    # A loaded copy that is rewritten under its reader keeps answering (save renames).
+    dense.save_index(dense.build_index(ids[:10], vectors[:10], "flat"), tmp_path / "pq.faiss")
+    assert np.array_equal(dense.search(loaded, queries, 10)[1], loaded_found)
+
+
+def test_indexes_load_with_or_without_mapping(tmp_path: Path) -> None:
+    vectors = _vectors(3000)
+    ids = np.arange(3000, dtype=np.int64) + 5
+    for kind in dense.INDEX_TYPES:
+        dense.save_index(dense.build_index(ids, vectors, kind), tmp_path / f"{kind}.faiss")
+        mapped = dense.load_index(tmp_path / f"{kind}.faiss", nprobe=2)
+        read = dense.load_index(tmp_path / f"{kind}.faiss", mmap=False)
+        assert mapped.ntotal == read.ntotal == 3000
+        for index in (mapped, read):  # each vector finds itself first
+            assert dense.search(index, vectors[:20], 1)[1][:, 0].tolist() == ids[:20].tolist()
+        if kind != "flat":
+            assert dense.ivf_part(mapped).nprobe == 2
+    with pytest.raises(ValueError, match="unknown index type"):
+        dense.build_index(ids, vectors, "hnsw")
+
+
+def test_workspace_forced_to_ivfpq_matches(tmp_path: Path) -> None:
+    path = tmp_path / "many.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"d{i}", "text": f"Passage number {i} about topic {i % 17}."}) + "\n"
+            for i in range(400)
+        )
+    )
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    report = ingest(ws, [path], [HashingEmbedder(32)], approx_threshold=100, pq_threshold=200)
+    assert report.index_types == {"hash:32": "ivfpq"}
+    manifest = ws.read_manifest()
+    assert manifest["pq_threshold"] == 200
+    assert manifest["models"][0]["index_type"] == "ivfpq"
+    indexes = store.load(ws, ws.get_meta("models"))
+    assert type(dense.ivf_part(indexes.dense["hash:32"])).__name__ == "IndexIVFPQ"
+    hits = Retriever([HashingEmbedder(32)], indexes).search(["Passage number 123"], ["en"], 3)
+    assert hits[0][0].passage_id == 124  # passage ids start at 1
+    # A stale index is rebuilt with the workspace's thresholds, not the defaults.
+    (ws.index_dir / manifest["models"][0]["file"]).unlink()
+    rebuilt = store.load(ws, ws.get_meta("models"))
+    assert rebuilt.manifest["models"][0]["index_type"] == "ivfpq"

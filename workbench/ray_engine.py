@@ -240,8 +240,7 @@ def match_on_ray(
     if not ids:
         return []
     # Fresh indexes before the actors load them: they must never rebuild them side by side.
-    if not store.is_fresh(workspace, workspace.read_manifest()):
-        store.rebuild(workspace, workspace.get_meta("models"))
+    store.ensure_fresh(workspace, workspace.get_meta("models"))
     start(settings)
     size = max(1, min(settings.actors, len(ids)))
     remote = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(_MatchActor)

@@ -1,19 +1,41 @@
-"""Provides the dense vector index: exact inner product when small, IVF when large (FAISS)."""
+"""Provides the dense vector index: exact when small, IVF when large, IVF-PQ when huge (FAISS)."""
 
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 # Below this many vectors an exact scan is both fast enough (a few ms per query at 100k x 512)
 # and exact; above it an inverted-file index keeps query time flat as the store grows.
 APPROX_THRESHOLD = 100_000
+# From this many vectors the lists hold product-quantised codes instead of float vectors.
+# bench/index_scale.py at 1M (USE-m3 512 + MiniLM 384 dimensions): IVFFlat keeps 3.6 GB per
+# million passages resident, IVF-PQ 0.15 GB, at recall@10 0.99 against IVFFlat's 1.00 and
+# twice IVFFlat's build time (30 s against 15 s at 1M x 512). At 2M passages IVFFlat already
+# needs 7.2 GB resident, and about twice that while building (the input vectors and the
+# index's copy): the most a 16 GB machine can give. Below that IVFFlat's exact lists are
+# worth their memory.
+PQ_THRESHOLD = 2_000_000
+
+INDEX_TYPES = ("flat", "ivf", "ivfpq")
 
 
-def choose_index_type(n: int, threshold: int = APPROX_THRESHOLD) -> str:
-    """'flat' (exact) for stores under `threshold` vectors, else 'ivf' (approximate)."""
+def choose_index_type(
+    n: int, threshold: int = APPROX_THRESHOLD, pq_threshold: int = PQ_THRESHOLD
+) -> str:
+    """'flat' (exact) under `threshold` vectors, 'ivf' from it, 'ivfpq' from `pq_threshold`.
+
+    `pq_threshold` is checked first, so lowering it alone forces IVF-PQ on a small store
+    (as tests do); a store of 0 or 1 vector is always 'flat' (too few to train a quantiser).
+    """
+    if n < 2:
+        return "flat"
+    if n >= pq_threshold:
+        return "ivfpq"
     return "flat" if n < threshold else "ivf"
 
 
@@ -39,47 +61,161 @@ def ivf_params(n: int) -> tuple[int, int]:
     return nlist, nprobe
 
 
+# Dimensions per sub-quantiser: one byte (8 bits) codes 8 float dimensions, a 32-fold saving.
+# At 1M x 512 (bench/index_scale.py's vectors, 200 queries), 64 sub-quantisers put 99% of the
+# exact top 10 among the codes' first 100 candidates, 32 sub-quantisers (16 dimensions) 95%.
+DIMS_PER_SUBQUANTIZER = 8
+# FAISS trains each sub-quantiser on at most 256 points per centroid (65,536 for 8 bits):
+# more would be subsampled away, so the sample is at least that, when the store has it.
+PQ_TRAIN_POINTS = 256 * 256
+# Candidates re-scored with the exact vectors, per result wanted. The codes alone order close
+# neighbours poorly (recall@10 0.46 at 1M x 512); re-scoring 10 times the results wanted with
+# the float vectors, read from the memory-mapped file, brings it to 0.99 (bench/index_scale.py)
+# for a few hundred KB read per query. The vectors stay on disk, out of resident memory.
+REFINE_FACTOR = 10
+
+
+class PQParams(NamedTuple):
+    """The shape of an IVF-PQ index (see `pq_params`)."""
+
+    nlist: int
+    nprobe: int
+    m: int
+    nbits: int
+    train_size: int
+    k_factor: int
+
+
+def pq_params(n: int, dim: int) -> PQParams:
+    """The IVF-PQ index for `n` vectors of `dim` dimensions.
+
+    - nlist, nprobe: as `ivf_params` (the coarse lists work the same way).
+    - m: sub-quantisers, dim / 8 (64 at 512, 48 at 384), the largest divisor of dim not above
+      it: m bytes of code per vector.
+    - nbits: 8 (256 centroids per sub-quantiser), fewer only when the store is too small to
+      train them (FAISS wants about 39 points per centroid), so that a store forced to IVF-PQ
+      by a low threshold still builds.
+    - train_size: a fixed-seed sample of max(64 per list, 65,536) vectors (the coarse k-means'
+      share and what PQ training would use), or all of them when fewer.
+    - k_factor: candidates re-scored exactly per result (`REFINE_FACTOR`).
+    """
+    nlist, nprobe = ivf_params(n)
+    m = max(1, dim // DIMS_PER_SUBQUANTIZER)
+    while dim % m:
+        m -= 1
+    nbits = min(8, int(math.log2(max(n / 39, 2))))
+    train_size = min(n, max(nlist * TRAIN_POINTS_PER_LIST, PQ_TRAIN_POINTS))
+    return PQParams(nlist, nprobe, m, nbits, train_size, REFINE_FACTOR)
+
+
+def _sample(vectors: np.ndarray, size: int, seed: int) -> np.ndarray:
+    # Train on a fixed-seed sample: k-means on everything costs much and gains little.
+    if len(vectors) <= size:
+        return vectors
+    picked = np.random.default_rng(seed).choice(len(vectors), size, replace=False)
+    return vectors[np.sort(picked)]
+
+
+def _build_ivf(vectors: np.ndarray, seed: int):
+    import faiss
+
+    dim = vectors.shape[1]
+    nlist, nprobe = ivf_params(len(vectors))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    index.cp.niter = KMEANS_ITERATIONS
+    index.train(_sample(vectors, nlist * TRAIN_POINTS_PER_LIST, seed))
+    index.nprobe = nprobe
+    return index
+
+
+def _build_ivfpq(vectors: np.ndarray, seed: int):
+    """IVF-PQ (codes in the lists) wrapped in an exact re-ranker, keyed by an id map.
+
+    The re-ranker looks candidates up by their row number, so the ids live in the id map
+    around it rather than in the inverted lists.
+    """
+    import faiss
+
+    n, dim = vectors.shape
+    p = pq_params(n, dim)
+    ivf = faiss.IndexIVFPQ(
+        faiss.IndexFlatIP(dim), dim, p.nlist, p.m, p.nbits, faiss.METRIC_INNER_PRODUCT
+    )
+    ivf.cp.niter = KMEANS_ITERATIONS
+    ivf.pq.cp.niter = KMEANS_ITERATIONS
+    ivf.train(_sample(vectors, p.train_size, seed))
+    ivf.nprobe = p.nprobe
+    refine = faiss.IndexRefineFlat(ivf)
+    refine.k_factor = p.k_factor
+    return faiss.IndexIDMap(refine)
+
+
 def build_index(ids: np.ndarray, vectors: np.ndarray, index_type: str, seed: int = 0):
-    """Build a FAISS inner-product index over L2-normalised `vectors` keyed by `ids`."""
+    """Build a FAISS inner-product index over L2-normalised `vectors` keyed by `ids`.
+
+    'flat' scans every vector; 'ivf' (IndexIVFFlat) the lists nearest the query; 'ivfpq'
+    (IndexIVFPQ) does the same over 8-bit product-quantised codes, then re-scores its best
+    candidates with the exact vectors (IndexRefineFlat), which the file keeps for
+    `load_index` to memory-map. Training uses a fixed-seed sample: the same input gives the
+    same index.
+    """
     import faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     ids = np.ascontiguousarray(ids, dtype=np.int64)
-    dim = vectors.shape[1]
     if index_type == "flat":
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
     elif index_type == "ivf":
-        nlist, nprobe = ivf_params(len(vectors))
-        quantizer = faiss.IndexFlatIP(dim)
-        index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.cp.niter = KMEANS_ITERATIONS
-        # Train on a fixed-seed sample: k-means on everything costs much and gains little.
-        rng = np.random.default_rng(seed)
-        sample = vectors
-        if len(vectors) > nlist * TRAIN_POINTS_PER_LIST:
-            picked = rng.choice(len(vectors), nlist * TRAIN_POINTS_PER_LIST, replace=False)
-            sample = vectors[np.sort(picked)]
-        index.train(sample)
-        index.nprobe = nprobe
+        index = _build_ivf(vectors, seed)
+    elif index_type == "ivfpq":
+        index = _build_ivfpq(vectors, seed)
     else:
-        raise ValueError(f"unknown index type {index_type!r}")
+        raise ValueError(f"unknown index type {index_type!r} (one of {', '.join(INDEX_TYPES)})")
     if len(vectors):
         index.add_with_ids(vectors, ids)
     return index
 
 
 def save_index(index, path: Path) -> None:
+    """Write `index` to `path` through a file beside it, renamed into place.
+
+    A loaded index maps its file: rewriting that file in place would pull it from under the
+    reader, while a rename leaves the reader its old copy.
+    """
     import faiss
 
-    faiss.write_index(index, str(path))
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    faiss.write_index(index, str(tmp))
+    tmp.replace(path)
 
 
-def load_index(path: Path, nprobe: int | None = None):
+def ivf_part(index):
+    """The inverted-file index inside `index` (IVF or IVF-PQ), or None for an exact one."""
     import faiss
 
-    index = faiss.read_index(str(path))
-    if nprobe is not None and hasattr(index, "nprobe"):
-        index.nprobe = nprobe
+    ivf = faiss.try_extract_index_ivf(index)
+    return None if ivf is None else faiss.downcast_index(ivf)
+
+
+def load_index(path: Path, nprobe: int | None = None, mmap: bool = True):
+    """Read an index saved by `save_index`, memory-mapped unless `mmap` is False.
+
+    Mapped (FAISS's IO_FLAG_MMAP_IFC, all three types), loading takes milliseconds instead of
+    reading the whole file (bench/index_scale.py, 1M x 512: 0.07 s against 1.6 s for IVF,
+    from the page cache; a cold disk costs more), pages come
+    in as searches touch them and stay in the page cache, shared by every process that maps
+    the same file (one copy for several workers), and the kernel can drop them under memory
+    pressure. For IVF-PQ this is what keeps its exact vectors out of memory: a search reads
+    only its candidates' rows. The mapped index is read-only: build a new one to change it.
+    """
+    import faiss
+
+    flags = (faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY) if mmap else 0
+    index = faiss.read_index(str(path), flags)
+    ivf = ivf_part(index)
+    if nprobe is not None and ivf is not None:
+        ivf.nprobe = nprobe
     return index
 
 

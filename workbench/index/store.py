@@ -37,9 +37,15 @@ class IndexSet:
 
 
 def rebuild(
-    workspace: Workspace, models: list[dict[str, Any]], threshold: int = dense.APPROX_THRESHOLD
+    workspace: Workspace,
+    models: list[dict[str, Any]],
+    threshold: int = dense.APPROX_THRESHOLD,
+    pq_threshold: int = dense.PQ_THRESHOLD,
 ) -> dict[str, Any]:
     """Build every index from the database's passages and vectors, then write the manifest.
+
+    The index type follows the store's size (`dense.choose_index_type` with `threshold` and
+    `pq_threshold`); the manifest keeps both, so a rebuild after an interrupted run keeps them.
 
     Each file is written beside its final name and renamed into place; the manifest goes last
     and names the database generation it reflects, so a kill at any point is detected later.
@@ -57,12 +63,10 @@ def rebuild(
                 f"the database has {len(vec_ids)} {model['name']} vectors for {len(ids)} "
                 "passages; run 'workbench ingest' again to embed the missing ones"
             )
-        index_type = dense.choose_index_type(len(ids), threshold)
+        index_type = dense.choose_index_type(len(ids), threshold, pq_threshold)
         index = dense.build_index(ids, matrix, index_type)
         filename = f"dense-{_slug(model['name'])}.faiss"
-        tmp = index_dir / f".{filename}.tmp"
-        dense.save_index(index, tmp)
-        tmp.replace(index_dir / filename)
+        dense.save_index(index, index_dir / filename)  # written aside and renamed into place
         entries.append({**model, "index_type": index_type, "file": filename})
     texts = [row[1] for row in ids_texts]
     langs = [row[2] for row in ids_texts]
@@ -80,6 +84,7 @@ def rebuild(
         "documents": workspace.count("documents"),
         "generation": generation,
         "approx_threshold": threshold,
+        "pq_threshold": pq_threshold,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     workspace.write_manifest(manifest)
@@ -109,6 +114,23 @@ def is_fresh(workspace: Workspace, manifest: dict[str, Any] | None) -> bool:
     return all(path.exists() for path in files)
 
 
+def ensure_fresh(workspace: Workspace, models: list[dict[str, Any]]) -> dict[str, Any]:
+    """The manifest of up-to-date indexes, rebuilt first from the stored vectors (with the
+    workspace's own index thresholds) when the database moved on or files are missing."""
+    manifest = workspace.read_manifest()
+    if is_fresh(workspace, manifest):
+        assert manifest is not None
+        return manifest
+    print(
+        "index: out of date with the database (new evidence or an interrupted run); "
+        "rebuilding from stored vectors",
+        file=sys.stderr,
+    )
+    threshold = (manifest or {}).get("approx_threshold", dense.APPROX_THRESHOLD)
+    pq_threshold = (manifest or {}).get("pq_threshold", dense.PQ_THRESHOLD)
+    return rebuild(workspace, models, threshold, pq_threshold)
+
+
 def load(workspace: Workspace, models: list[dict[str, Any]]) -> IndexSet:
     """Load the indexes, first rebuilding them from the database when they are stale or missing."""
     if workspace.count("passages") == 0:
@@ -116,15 +138,7 @@ def load(workspace: Workspace, models: list[dict[str, Any]]) -> IndexSet:
             f"the workspace {workspace.root} has no evidence yet; "
             "run 'workbench ingest evidence/' first"
         )
-    manifest = workspace.read_manifest()
-    if not is_fresh(workspace, manifest):
-        print(
-            "index: out of date with the database (new evidence or an interrupted run); "
-            "rebuilding from stored vectors",
-            file=sys.stderr,
-        )
-        threshold = (manifest or {}).get("approx_threshold", dense.APPROX_THRESHOLD)
-        manifest = rebuild(workspace, models, threshold)
+    manifest = ensure_fresh(workspace, models)
     assert manifest is not None
     dense_indexes = {
         entry["name"]: dense.load_index(workspace.index_dir / entry["file"])
