@@ -49,6 +49,17 @@ def test_nested_frames_keep_the_chain_and_the_innermost_content() -> None:
     assert content.endswith("lors du sommet du G20 à Osaka, au Japon.")
 
 
+def test_speakers_are_the_innermost_frame_together() -> None:
+    nested = parse_attribution(LINES[7], "fr", ARTICLE)
+    assert nested.speakers == ("Mike Pompeo",)
+    both = parse_attribution(
+        "Vladimir Poutine et Mike Pompeo ont indiqué qu'il était prêt à venir.", "fr", ARTICLE
+    )
+    assert both.chain == both.speakers == ("Vladimir Poutine", "Mike Pompeo")
+    alone = parse_attribution("M. Poutine a déclaré qu'il était satisfait.", "fr", ARTICLE)
+    assert alone.speakers == ("Vladimir Poutine",)
+
+
 def test_quote_then_frame() -> None:
     sentence = (
         "J'espère que les conditions nécessaires à cela sont maintenant en train d'être "

@@ -186,3 +186,18 @@ def test_a_claim_repeated_by_another_article_is_one_claim_with_two_sources(
     stored = {c.id: c for c in ws.claims()}
     assert stored[ids_a[1]].claimant == "" or stored[ids_a[1]].claimant
     assert stored[ids_a[0]].query == stored[ids_a[0]].standalone
+
+
+def test_a_pronoun_under_two_speakers_is_not_given_to_either() -> None:
+    text = (
+        "Le président russe Vladimir Poutine a reçu mardi le secrétaire d'Etat américain Mike "
+        "Pompeo à Sotchi. Vladimir Poutine et Mike Pompeo ont indiqué mardi qu'il faudrait "
+        "rétablir un dialogue sur le contrôle des armements avant la fin de l'année 2019. "
+        "M. Poutine a déclaré qu'il avait eu une conversation téléphonique avec Donald Trump "
+        "le 3 mai."
+    )
+    claims = extract_article(text, lang="fr", published="2019-05-15", min_score=0.0)
+    (both,) = [c for c in claims if "contrôle des armements" in c.text]
+    assert not any(r.startswith("il ->") for r in both.resolutions), both.resolutions
+    (alone,) = [c for c in claims if "conversation téléphonique" in c.text]
+    assert any(r.startswith("il -> Vladimir Poutine") for r in alone.resolutions), alone.resolutions

@@ -141,7 +141,9 @@ class Attribution:
 
     `content_start`/`content_end` are offsets into the sentence; `claimant` is '' when the
     sentence reports nobody, or the speaker's fullest name; `chain` lists the speakers from
-    the outermost frame in; `pronoun` is set when the speaker is only a pronoun."""
+    the outermost frame in; `speakers` are those of the innermost frame only, together
+    ("Poutine et Pompeo ont indiqué": both; "Ouchakov a dit que Pompeo avait déclaré":
+    Pompeo); `pronoun` is set when the speaker is only a pronoun."""
 
     claimant: str = ""
     chain: tuple[str, ...] = ()
@@ -150,6 +152,7 @@ class Attribution:
     frame: str = ""
     quoted: bool = False
     pronoun: str = ""
+    speakers: tuple[str, ...] = ()
 
     def content(self, sentence: str) -> str:
         return sentence[self.content_start : self.content_end]
@@ -257,6 +260,7 @@ def parse_attribution(sentence: str, lang: str, article: str = "") -> Attributio
                 sentence[post.start() :].strip(" ,"),
                 quoted,
                 pron,
+                inner.speakers if inner.chain else tuple(names),
             )
     according = _ACCORDING[lang].search(sentence)
     if according is not None:
@@ -268,7 +272,9 @@ def parse_attribution(sentence: str, lang: str, article: str = "") -> Attributio
             if according.start() < 3 and comma != -1:  # "Selon X, CONTENT."
                 start = according.end() + comma + 1
                 start += len(sentence[start:]) - len(sentence[start:].lstrip())
-                return Attribution(_join(names, lang), tuple(names), start, end, "", False)
+                return Attribution(
+                    _join(names, lang), tuple(names), start, end, "", False, "", tuple(names)
+                )
             # "CONTENT, selon X."
             return Attribution(
                 _join(names, lang),
@@ -276,6 +282,7 @@ def parse_attribution(sentence: str, lang: str, article: str = "") -> Attributio
                 0,
                 _trim_end(sentence, 0, according.start()),
                 sentence[according.start() :],
+                speakers=tuple(names),
             )
     pre = _PRE[lang].search(sentence)
     if pre is None and lang == "en":
@@ -294,6 +301,7 @@ def parse_attribution(sentence: str, lang: str, article: str = "") -> Attributio
                     sentence[: pre.end()].strip(),
                     inner.quoted,
                     pron,
+                    inner.speakers if inner.chain else tuple(names),
                 )
             return Attribution(
                 _join(names, lang),
@@ -303,6 +311,7 @@ def parse_attribution(sentence: str, lang: str, article: str = "") -> Attributio
                 sentence[: pre.end()].strip(),
                 False,
                 pron,
+                tuple(names),
             )
     return Attribution(content_start=0, content_end=end)
 

@@ -157,8 +157,10 @@ def _drafts(text: str, lang: str) -> list[_Draft]:
 
 def _standalone(draft: _Draft, text: str, lang: str, published: str) -> Standalone:
     people = _people(draft.base, lang, text)
-    # The innermost speaker; else a claimant taken from context, unless it names two people.
-    speakers = draft.attribution.chain[-1:]
+    # The innermost frame's speaker, when it is one person ("il" in "Poutine et Pompeo ont
+    # dit qu'il..." could be either); else a claimant from context, unless it names two.
+    group = draft.attribution.speakers
+    speakers = group if len(group) == 1 else ()
     if not speakers and draft.claimant and not re.search(r" (?:et|and) ", draft.claimant):
         speakers = (draft.claimant,)
     pronouns = resolve_pronouns(
