@@ -298,3 +298,37 @@ def test_article_date_and_url_reach_the_workspace(ingested: Path, tmp_path: Path
     assert (row["article_published"], row["article_url"]) == ("2019-06-29", "https://example.org/a")
     bad = _run("match", str(article), "--published", "29/06/2019")
     assert bad.exit_code == ExitCode.BAD_INPUT and "ISO date" in bad.stderr
+
+
+def test_ingest_and_import_reviews_keep_the_workspace_thresholds(tmp_path: Path) -> None:
+    def evidence(name: str, n: int) -> str:
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text(
+            "".join(
+                json.dumps({"id": f"{name}{i}", "text": f"Passage {name}{i} on topic {i % 17}."})
+                + "\n"
+                for i in range(n)
+            )
+        )
+        return str(path)
+
+    def built() -> tuple[int, int, str]:
+        manifest = json.loads(
+            (Path(os.environ["WORKBENCH_HOME"]) / "index" / "manifest.json").read_text()
+        )
+        return (
+            manifest["approx_threshold"],
+            manifest["pq_threshold"],
+            manifest["models"][0]["index_type"],
+        )
+
+    args = ("--model", "hash:32", "--approx-threshold", "100", "--pq-threshold", "200")
+    assert _run("ingest", evidence("a", 400), *args).exit_code == 0
+    assert built() == (100, 200, "ivfpq")
+    result = _run("ingest", evidence("b", 20), "--model", "hash:32")
+    assert result.exit_code == 0, result.output
+    assert built() == (100, 200, "ivfpq")
+    reviews = Path(__file__).parent / "data" / "claimreviews.jsonld"
+    result = _run("import-reviews", str(reviews), "--model", "hash:32")
+    assert result.exit_code == 0, result.output
+    assert built() == (100, 200, "ivfpq")

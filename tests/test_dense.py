@@ -207,3 +207,58 @@ def test_workspace_forced_to_ivfpq_matches(tmp_path: Path) -> None:
     (ws.index_dir / manifest["models"][0]["file"]).unlink()
     rebuilt = store.load(ws, ws.get_meta("models"))
     assert rebuilt.manifest["models"][0]["index_type"] == "ivfpq"
+
+
+def _many(path: Path, n: int, prefix: str = "d") -> Path:
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"{prefix}{i}", "text": f"Passage {prefix}{i} on topic {i % 17}."})
+            + "\n"
+            for i in range(n)
+        )
+    )
+    return path
+
+
+def test_a_workspace_keeps_its_index_thresholds(tmp_path: Path) -> None:
+    from workbench.ingest import reindex
+
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    embedders = [HashingEmbedder(32)]
+    ingest(
+        ws, [_many(tmp_path / "a.jsonl", 400)], embedders, approx_threshold=100, pq_threshold=200
+    )
+    assert store.index_thresholds(ws) == (100, 200)
+    assert store.index_thresholds(ws, pq_threshold=300) == (100, 300)
+    # A plain ingest (no thresholds named) keeps the workspace's, not the defaults.
+    report = ingest(ws, [_many(tmp_path / "b.jsonl", 20, "b")], embedders)
+    assert report.index_types == {"hash:32": "ivfpq"}
+    manifest = ws.read_manifest()
+    assert (manifest["approx_threshold"], manifest["pq_threshold"]) == (100, 200)
+    assert reindex(ws, embedders).index_types == {"hash:32": "ivfpq"}
+    # Named thresholds replace them, and are kept in turn.
+    report = ingest(ws, [_many(tmp_path / "c.jsonl", 5, "c")], embedders, pq_threshold=10**6)
+    assert report.index_types == {"hash:32": "ivf"}
+    assert ws.read_manifest()["pq_threshold"] == 10**6
+    fresh = Workspace.open(tmp_path / "new", create=True)
+    assert store.index_thresholds(fresh) == (dense.APPROX_THRESHOLD, dense.PQ_THRESHOLD)
+
+
+def test_rebuild_removes_temporary_files_of_killed_builds(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    ingest(ws, [_many(tmp_path / "a.jsonl", 30)], [HashingEmbedder(32)])
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale = ws.index_dir / f".dense-hash_32.faiss.{int(dead.stdout)}.tmp"
+    live = ws.index_dir / f".dense-hash_32.faiss.{os.getppid()}.tmp"  # a build still writing
+    other = ws.index_dir / ".notes.txt.123.tmp"
+    for path in (stale, live, other):
+        path.write_bytes(b"partial")
+    assert dense.stale_temp_files(ws.index_dir) == [stale]
+    store.rebuild(ws, ws.get_meta("models"))
+    assert not stale.exists() and live.exists() and other.exists()
+    assert (ws.index_dir / "dense-hash_32.faiss").exists()

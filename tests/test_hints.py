@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -118,7 +119,8 @@ def test_counter_evidence_is_brought_in_from_beyond_the_top_k(tmp_path: Path) ->
         assert counter["signals"]["counter"] > 2
         assert [m["evidence_id"] for m in ws.matches(ids[0])] == ranked
         (plain,) = match_claims(ws, _retriever(ws), ids, 2, counter_pool=0)
-        assert len(plain["matches"]) == 2
+        # Reading the wider pool never changes the top k.
+        assert [m["evidence_id"] for m in plain["matches"]] == ranked[:2]
 
 
 def test_stance_from_signals_without_and_with_nli() -> None:
@@ -199,6 +201,8 @@ def test_review_ui_shows_the_signals_always_and_the_hints_when_asked(matched: Pa
             assert "Signals" in shown and "party: claim: gouvernement américain" in shown
             assert "Suggested verdict" not in str(claim_view.render())
             await pilot.press("h")
+            await app.workers.wait_for_complete()  # hints are computed in a worker
+            await pilot.pause()
             assert "Suggested verdict: Misleading" in str(claim_view.render())
             await pilot.press("h")
             assert "Suggested verdict" not in str(claim_view.render())
@@ -215,9 +219,137 @@ def test_review_ui_after_verdict_mode_shows_the_suggestion_once_decided(matched:
             claim_view = app.query_one("ClaimView")
             assert "Suggested verdict" not in str(claim_view.render())
             await pilot.press("1", "k")  # a verdict on claim 1, then back to it
+            await app.workers.wait_for_complete()
+            await pilot.pause()
             assert "Suggested verdict" in str(claim_view.render())
 
     asyncio.run(run())
+
+
+def test_review_ui_computes_the_hints_in_a_worker_once_per_verdict_change(
+    matched: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.hints.claim
+
+    real = workbench.hints.claim.claim_hints
+    gate = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def gated(*args, **kwargs):
+        threads.append(threading.current_thread())
+        gate.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(workbench.hints.claim, "claim_hints", gated)
+
+    async def run() -> None:
+        app = ReviewApp(matched, "alice", Settings(), retriever_factory=_retriever)
+        async with app.run_test(size=(120, 40)) as pilot:
+            claim_view = app.query_one("ClaimView")
+            await pilot.press("j", "h")  # the Mueller claim, its hints asked for
+            assert "Hints: computing…" in str(claim_view.render())
+            await pilot.press("J")  # the app answers meanwhile
+            assert app.evidence_index == 1
+            gate.set()
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            shown = str(claim_view.render())
+            assert "Suggested verdict: Misleading" in shown and "computing" not in shown
+            assert threads and threading.main_thread() not in threads
+            await pilot.press("h", "h")  # hidden and shown again: kept
+            await app.workers.wait_for_complete()
+            assert len(threads) == 1
+            await pilot.press("k", "1")  # a verdict on claim 1, then claim 2, hints hidden
+            await app.workers.wait_for_complete()
+            assert len(threads) == 1  # stale, recomputed only when shown
+            await pilot.press("h")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert len(threads) == 2
+            assert "Suggested verdict" in str(claim_view.render())
+
+    asyncio.run(run())
+
+
+def test_review_ui_hint_failure_is_shown_and_the_review_goes_on(
+    matched: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.hints.claim
+
+    def broken(*args, **kwargs):
+        raise ValueError("memory exploded")
+
+    monkeypatch.setattr(workbench.hints.claim, "claim_hints", broken)
+
+    async def run() -> None:
+        app = ReviewApp(matched, "alice", Settings(hints="always"), retriever_factory=_retriever)
+        seen: list[tuple[str, str]] = []
+        original = app.notify
+
+        def notify(message: str, *, severity: str = "information", **kwargs) -> None:
+            seen.append((severity, message))
+            original(message, severity=severity, **kwargs)  # type: ignore[arg-type]
+
+        app.notify = notify  # type: ignore[method-assign]
+        async with app.run_test(size=(120, 40)) as pilot:
+            claim_view = app.query_one("ClaimView")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            shown = str(claim_view.render())
+            assert "Suggested verdict" not in shown and "computing" not in shown
+            await pilot.press("j")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.claim is not None and app.claim.id == 2
+        assert any(s == "error" and "memory exploded" in m for s, m in seen)
+
+    asyncio.run(run())
+
+
+def test_rewording_rematches_with_the_top_k_without_counter_evidence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.match
+
+    evidence = tmp_path / "evidence.jsonl"
+    echo = [
+        {"id": f"echo-{i}", "text": f"Robert Mueller inquiry collusion Russia government {i}.",
+         "lang": "en"}
+        for i in range(6)
+    ]  # fmt: skip
+    evidence.write_text(
+        "".join(json.dumps(r) + "\n" for r in [*echo, EVIDENCE[1]]), encoding="utf-8"
+    )
+    root = tmp_path / "ws"
+    with Workspace.open(root, create=True) as ws:
+        ingest(ws, [evidence], [HashingEmbedder(64)])
+        ids = add_claim_records(ws, CLAIMS[1:], "given.jsonl")
+        match_claims(ws, _retriever(ws), ids, 2, counter_pool=10)
+        assert any("counter" in m["signals"] for m in ws.matches(ids[0]))
+    asked: list[int] = []
+    real = workbench.match.match_claims
+
+    def recording(ws, retriever, claim_ids, k, *args, **kwargs):
+        asked.append(k)
+        return real(ws, retriever, claim_ids, k, *args, **kwargs)
+
+    monkeypatch.setattr(workbench.match, "match_claims", recording)
+
+    async def run() -> None:
+        app = ReviewApp(root, "alice", Settings(), retriever_factory=_retriever)
+        async with app.run_test(size=(120, 40)) as pilot:
+            for text in ("Mueller n'a pas établi de collusion.", "Mueller et la Russie."):
+                await pilot.press("e")
+                app.screen.query_one("TextArea").text = text
+                await pilot.press("ctrl+s")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                assert app.claim is not None and app.claim.text == text
+            ranked = [m for m in app.evidence if "counter" not in m["signals"]]
+            assert len(ranked) == 2
+
+    asyncio.run(run())
+    assert asked == [2, 2]
 
 
 def test_hints_never_write_a_verdict(matched: Path) -> None:
@@ -227,3 +359,14 @@ def test_hints_never_write_a_verdict(matched: Path) -> None:
         assert ws.count("verdicts") == 0
         set_verdict(ws, 1, "false", "ana")
         assert ws.count("verdicts") == 1
+
+
+def test_rewording_a_claim_drops_its_old_vectors_until_it_is_matched_again(matched: Path) -> None:
+    from workbench.verdicts import edit_claim
+
+    with Workspace.open(matched) as ws:
+        assert 1 in ws.claim_vectors("hash:64")
+        edit_claim(ws, 1, "Donald Trump a parlé avec Vladimir Poutine le 4 mai.", "ana")
+        assert 1 not in ws.claim_vectors("hash:64") and 2 in ws.claim_vectors("hash:64")
+        match_claims(ws, _retriever(ws), [1], 3)
+        assert 1 in ws.claim_vectors("hash:64")

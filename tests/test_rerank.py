@@ -119,6 +119,31 @@ def test_rerank_reorders_same_language_candidates_and_keeps_the_others_in_place(
     assert [h.passage_id for h in same] == [1, 3, 2]
 
 
+def test_rerank_returns_k_hits_even_beyond_its_candidates() -> None:
+    names = feature_names(SOURCES, DENSE)
+    weights = np.zeros(len(names))
+    weights[names.index("adapter:cos")] = 1.0
+    deep = [
+        *_hits(),
+        *(Hit(10 + i, 0.5 - i / 100, {"dense": 0.1, "dense_rank": 40 + i}) for i in range(6)),
+    ]
+    texts = {**TEXTS, **{10 + i: f"passage {i}" for i in range(6)}}
+    langs = {**LANGS, **dict.fromkeys(range(10, 16), "en")}
+    vectors = {**VECTORS, **{10 + i: np.zeros(DIM, np.float32) for i in range(6)}}
+    inputs = Inputs(
+        {"dense": np.eye(DIM, dtype=np.float32)[1]},
+        lambda model, ids: np.array([vectors[i] for i in ids]).reshape(len(ids), DIM),
+        lambda token: 0,
+        100,
+    )
+    reranker = _reranker(weights, top_fused=4)
+    hits = reranker.rerank("Trump Osaka", "en", deep, texts, langs, 8, inputs)
+    assert len(hits) == 8
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert hits[0].passage_id == 2 and [h.passage_id for h in hits[4:]] == [10, 11, 12, 13]
+
+
 def test_candidates_are_the_fused_top_and_each_retrievers_top() -> None:
     deep = [Hit(10 + i, 1.0 - i / 100, {"dense": 0.1, "dense_rank": 40 + i}) for i in range(5)]
     deep.append(Hit(99, 0.1, {"bm25": 1.0, "bm25_rank": 3}))  # fused last, BM25's third
@@ -153,8 +178,8 @@ def test_round_trip_through_plain_arrays(tmp_path: Path) -> None:
         load_reranker(tmp_path / "missing")
 
 
-@pytest.mark.parametrize("index_type", ["flat", "ivf"])
-def test_stored_vectors_come_back_from_either_index_type(index_type: str) -> None:
+@pytest.mark.parametrize("index_type", ["flat", "ivf", "ivfpq"])
+def test_stored_vectors_come_back_from_every_index_type(index_type: str, tmp_path) -> None:
     from workbench.index import dense
 
     rng = np.random.default_rng(0)
@@ -162,9 +187,31 @@ def test_stored_vectors_come_back_from_either_index_type(index_type: str) -> Non
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     ids = np.arange(1000, 1200, dtype=np.int64)
     index = dense.build_index(ids, vectors, index_type)
-    got = stored_vectors(index, [1005, 1199, 1000])
-    assert np.allclose(got, vectors[[5, 199, 0]], atol=1e-6)
-    assert stored_vectors(index, []).shape == (0, 8)
+    dense.save_index(index, tmp_path / "index.faiss")
+    mapped = dense.load_index(tmp_path / "index.faiss")
+    read = dense.load_index(tmp_path / "index.faiss", mmap=False)
+    for each in (index, mapped, read):  # exact vectors, even from IVF-PQ's codes
+        got = stored_vectors(each, [1005, 1199, 1000])
+        assert np.allclose(got, vectors[[5, 199, 0]], atol=1e-6)
+        assert stored_vectors(each, []).shape == (0, 8)
+    with pytest.raises(RuntimeError):
+        stored_vectors(mapped, [5])
+
+
+def test_stored_vectors_of_ivfpq_with_ids_out_of_order(tmp_path) -> None:
+    from workbench.index import dense
+
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(200, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(1000, 1400, 2, dtype=np.int64)[::-1].copy()  # not in row order
+    dense.save_index(dense.build_index(ids, vectors, "ivfpq"), tmp_path / "pq.faiss")
+    loaded = dense.load_index(tmp_path / "pq.faiss")
+    got = stored_vectors(loaded, [1398, 1000, 1200])
+    assert np.allclose(got, vectors[[0, 199, 99]], atol=1e-6)
+    assert np.allclose(stored_vectors(loaded, [1002]), vectors[[198]], atol=1e-6)
+    with pytest.raises(RuntimeError, match="1001"):
+        stored_vectors(loaded, [1000, 1001])
 
 
 def test_the_shipped_reranker_matches_the_default_retrievers() -> None:

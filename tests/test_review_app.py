@@ -397,7 +397,12 @@ def test_snapshot_first_screen(workspace: Path, snap_compare) -> None:
 
 
 def test_snapshot_after_verdicts_with_hints(workspace: Path, snap_compare) -> None:
-    assert snap_compare(_app(workspace), press=["1", "4", "J", "c", "h"], terminal_size=SIZE)
+    async def run_before(pilot) -> None:
+        await pilot.press("1", "4", "J", "c", "h")
+        await pilot.app.workers.wait_for_complete()  # the claim's hints, from a worker
+        await pilot.pause()
+
+    assert snap_compare(_app(workspace), run_before=run_before, terminal_size=SIZE)
 
 
 def test_snapshot_help(workspace: Path, snap_compare) -> None:

@@ -275,3 +275,18 @@ def test_sentences_keep_abbreviations_and_split_titles() -> None:
 def test_empty_and_odd_texts_give_no_error() -> None:
     assert agreement(Side(""), Side("")) == []
     assert isinstance(agreement(Side("31 juin 2019, 0 %"), Side("—")), list)
+
+
+def test_possessives_before_a_full_stop_keep_sentences_and_anchors_aligned() -> None:
+    # "D's." once split differently with and without the possessive, and crashed.
+    claim = Side("Vitamin D cures colds, said Anthony Fauci.", "en")
+    evidence = Side("Anthony Fauci praised Vitamin D's. Studies show no effect on colds.", "en")
+    assert isinstance(agreement(claim, evidence), list)
+
+
+def test_a_persons_party_is_not_set_against_another_countrys_party() -> None:
+    claim = Side("The Trump campaign conspired with Russia, said Adam Schiff.", "en")
+    evidence = Side(
+        "The Russian government interfered in the 2016 election, Adam Schiff said.", "en"
+    )
+    assert all(s.status != CONFLICTS for s in _of(agreement(claim, evidence), "party"))

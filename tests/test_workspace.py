@@ -114,3 +114,22 @@ def test_claim_query_in_sql_and_python_agree(tmp_path: Path) -> None:
     assert {cid: text for cid, text, _ in ws.claim_keys()} == rows
     assert {r["id"]: r["query"] for r in ws.reviewed_claims()} == rows
     assert rows[ids[1]] == "Putin met Trump in Osaka."
+
+
+def test_claim_vectors_of_many_claims_go_in_chunks(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    text = " ".join(f"C{i}." for i in range(1200))
+    claims = [
+        {"text": f"C{i}.", "start": 0, "end": 1, "lang": "en", "score": 0.5, "reasons": []}
+        for i in range(1200)
+    ]
+    ids = ws.add_article("a", "a.txt", "h", "en", text, claims)
+    matrix = np.arange(1200 * 4, dtype=np.float32).reshape(1200, 4)
+    ws.save_claim_vectors("m", ids, matrix)
+    # As an SQLite before 3.32 would: at most 999 parameters in one statement.
+    ws.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    got = ws.claim_vectors("m", [*ids, ids[0], 10**9])
+    assert len(got) == 1200
+    assert np.array_equal(np.stack([got[i] for i in ids]), matrix)
+    assert ws.claim_vectors("m", []) == {}
+    assert len(ws.claim_vectors("m")) == 1200

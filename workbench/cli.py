@@ -133,12 +133,19 @@ def ingest(
     model: ModelOpt = None,
     batch_size: Annotated[int, typer.Option(help="Passages per embedding batch.")] = 256,
     approx_threshold: Annotated[
-        int, typer.Option(help="Use an approximate (IVF) index from this many passages.")
-    ] = 100_000,
+        int | None,
+        typer.Option(
+            help="Use an approximate (IVF) index from this many passages "
+            "[default: the workspace's, else 100000]."
+        ),
+    ] = None,
     pq_threshold: Annotated[
-        int,
-        typer.Option(help="Use a compressed (IVF-PQ) index from this many passages."),
-    ] = 2_000_000,
+        int | None,
+        typer.Option(
+            help="Use a compressed (IVF-PQ) index from this many passages "
+            "[default: the workspace's, else 2000000]."
+        ),
+    ] = None,
     engine: EngineOpt = "local",
     address: AddressOpt = None,
     actors: ActorsOpt = 2,
@@ -416,7 +423,7 @@ def match(
             settings = RaySettings(address, actors)
             start(settings)
             nli = None
-            nli_ref = _nli_ref(nli_model, ws.root)
+            nli_spec = _nli_spec(nli_model, ws.root)
         else:
             retriever = open_retriever(ws, model, FusionConfig(mode=fusion))
             nli = _open_nli(nli_model, ws.root)
@@ -445,7 +452,7 @@ def match(
 
             results = match_on_ray(
                 ws, retriever.factory, retriever.fusion, claim_ids, top_k, counter_pool,
-                settings, nli_ref,
+                settings, nli_spec,
             )  # fmt: skip
         else:
             results = match_claims(ws, retriever, claim_ids, top_k, counter_pool, nli)
@@ -477,11 +484,14 @@ class _RayMatch:
         self.fusion = fusion
 
 
-def _nli_ref(explicit: str | None, root: Path) -> str | None:
-    from workbench.hints.nli import nli_model_name
+def _nli_spec(explicit: str | None, root: Path) -> tuple[str, str | None] | None:
+    """The NLI model a worker should load, checked here first (a bad path is one line)."""
+    from workbench.hints.nli import nli_spec
     from workbench.settings import load_settings
 
-    return nli_model_name(explicit, load_settings(root))
+    return nli_spec(
+        explicit, load_settings(root), lambda text: typer.echo(f"workbench: {text}", err=True)
+    )
 
 
 def _check_engine(engine: str, actors: int) -> None:

@@ -16,7 +16,7 @@ from workbench import config
 from workbench.chunk import split_passages
 from workbench.embed import Embedder, canonical_ref
 from workbench.errors import InputError
-from workbench.index import dense, store
+from workbench.index import store
 from workbench.models import Document
 from workbench.sources import iter_documents
 from workbench.workspace import Workspace, index_text
@@ -107,15 +107,16 @@ def ingest(
     embedders: Sequence[Embedder],
     *,
     batch_size: int = 256,
-    approx_threshold: int = dense.APPROX_THRESHOLD,
-    pq_threshold: int = dense.PQ_THRESHOLD,
+    approx_threshold: int | None = None,
+    pq_threshold: int | None = None,
     progress: ProgressFn | None = None,
     encoder: Encoder | None = None,
 ) -> IngestReport:
     """Add new and changed documents from `paths`; unchanged ones are never re-embedded.
 
     Each batch of documents is committed with its passages and vectors in one transaction,
-    so a killed run resumes where it stopped; the indexes are rebuilt from the database.
+    so a killed run resumes where it stopped; the indexes are rebuilt from the database,
+    with the index thresholds given, or else the workspace's own (`store.index_thresholds`).
     `encoder` embeds elsewhere (the Ray engine); by default, here.
     """
     started = time.perf_counter()
@@ -140,8 +141,8 @@ def ingest_documents(
     embedders: Sequence[Embedder],
     *,
     batch_size: int = 256,
-    approx_threshold: int = dense.APPROX_THRESHOLD,
-    pq_threshold: int = dense.PQ_THRESHOLD,
+    approx_threshold: int | None = None,
+    pq_threshold: int | None = None,
     progress: ProgressFn | None = None,
     digest: Callable[[Document], str] = content_hash,
     encoder: Encoder | None = None,
@@ -299,8 +300,8 @@ def reindex(
     embedders: Sequence[Embedder],
     *,
     batch_size: int = 256,
-    approx_threshold: int = dense.APPROX_THRESHOLD,
-    pq_threshold: int = dense.PQ_THRESHOLD,
+    approx_threshold: int | None = None,
+    pq_threshold: int | None = None,
     progress: ProgressFn | None = None,
 ) -> IngestReport:
     """Re-embed every stored passage with `embedders` and make them the workspace's models.

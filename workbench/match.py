@@ -197,8 +197,9 @@ def compute_matches(
     order = {cid: i for i, cid in enumerate(dict.fromkeys(claim_ids))}
     claims.sort(key=lambda c: order[c.id])
     vectors: dict[str, Any] = {}
-    pool = max(k, counter_pool)
-    found = retriever.search([c.query for c in claims], [c.lang for c in claims], pool, vectors)
+    found = retriever.search(
+        [c.query for c in claims], [c.lang for c in claims], k + counter_pool, vectors, k
+    )
     passages = workspace.passages(h.passage_id for row in found for h in row)
     hits: list[list[Hit]] = []
     signals: list[list[list[dict[str, Any]]]] = []
@@ -243,10 +244,10 @@ def store_matches(workspace: Workspace, computed: Computed) -> list[dict[str, An
     """Write computed matches and claim vectors; return one record per claim."""
     claims = {c.id: c for c in workspace.claims(computed.claim_ids)}
     workspace.save_matches(
-        list(zip(computed.claim_ids, computed.hits, strict=True)), computed.signals
+        list(zip(computed.claim_ids, computed.hits, strict=True)),
+        computed.signals,
+        computed.vectors,
     )
-    for model, matrix in computed.vectors.items():
-        workspace.save_claim_vectors(model, computed.claim_ids, matrix)
     passages = workspace.passages(h.passage_id for row in computed.hits for h in row)
     results = []
     for claim_id, row, row_signals in zip(

@@ -121,10 +121,8 @@ class _EmbedActor:
     """A Ray Data worker: loads the models once, then embeds each batch it is given."""
 
     def __init__(self, factory: Any) -> None:
-        from workbench.embed import canonical_ref
 
         self.embedders = factory()
-        self.names = [canonical_ref(e.name) for e in self.embedders]
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         texts = [str(t) for t in batch["text"]]
@@ -196,7 +194,9 @@ class RayEncoder:
 class _MatchActor:
     """A Ray actor holding the workspace's indexes and models, matching claims on demand."""
 
-    def __init__(self, root: str, factory: Any, fusion: FusionConfig, nli_ref: str | None) -> None:
+    def __init__(
+        self, root: str, factory: Any, fusion: FusionConfig, nli: tuple[str, str | None] | None
+    ) -> None:
         from workbench import config
         from workbench.index import store
         from workbench.retrieve import Retriever
@@ -208,10 +208,10 @@ class _MatchActor:
         indexes = store.load(self.workspace, models)
         self.retriever = Retriever(embedders, indexes, fusion, self.workspace.passage_index_texts)
         self.nli = None
-        if nli_ref:
+        if nli is not None:
             from workbench.hints.nli import load_nli
 
-            self.nli = load_nli(nli_ref)
+            self.nli = load_nli(*nli)
 
     def compute(self, claim_ids: list[int], k: int, counter_pool: int) -> Computed:
         from workbench.match import compute_matches
@@ -227,9 +227,12 @@ def match_on_ray(
     k: int,
     counter_pool: int,
     settings: RaySettings,
-    nli_ref: str | None = None,
+    nli: tuple[str, str | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """`match_claims` with the claims split between Ray actors; this process writes."""
+    """`match_claims` with the claims split between Ray actors; this process writes.
+
+    `nli` is the (path, labels) of an NLI model each actor loads (`hints.nli.nli_spec`). The
+    workspace must be on a path every worker can open (a shared file system on a cluster)."""
     import ray
     from ray.util import ActorPool
 
@@ -244,7 +247,8 @@ def match_on_ray(
     start(settings)
     size = max(1, min(settings.actors, len(ids)))
     remote = ray.remote(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)(_MatchActor)
-    actors = [remote.remote(str(workspace.root), factory, fusion, nli_ref) for _ in range(size)]
+    root = str(workspace.root.resolve())  # workers may not share this process's directory
+    actors = [remote.remote(root, factory, fusion, nli) for _ in range(size)]
     # A few chunks per actor: a slow chunk does not hold the others back.
     step = max(1, -(-len(ids) // (size * 4)))
     chunks = [ids[i : i + step] for i in range(0, len(ids), step)]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -241,18 +242,54 @@ def static_features(
 
 
 def stored_vectors(index: Any, ids: Sequence[int]) -> np.ndarray:
-    """The vectors a FAISS index holds for some passage ids (an inverted-file index gets a
-    hashed direct map the first time)."""
+    """The vectors a FAISS index holds for some passage ids: an exact index's directly, an
+    inverted-file index's through a hashed direct map added the first time, and IVF-PQ's (a
+    plain IndexIDMap around its exact re-ranker) through the rows of its id map, from the
+    re-ranker's exact copy."""
+    import faiss
+
     keys = np.asarray(list(ids), dtype=np.int64)
     if not len(keys):
         return np.zeros((0, index.d), dtype=np.float32)
+    if type(index) is faiss.IndexIDMap:
+        return _reconstruct_through_id_map(index, keys)
     try:
         return index.reconstruct_batch(keys)
     except RuntimeError:
-        import faiss
-
+        if hasattr(index, "id_map"):  # an IndexIDMap2 without one of the ids
+            raise
         index.set_direct_map_type(faiss.DirectMap.Hashtable)
         return index.reconstruct_batch(keys)
+
+
+# Per IndexIDMap: its ids in ascending order and their rows (None when the map is already in
+# order, as a workspace's passage ids are). FAISS objects take no new attributes; an index
+# keeps its entry while loaded. Sorted ids cost 8 bytes per vector (16 out of order), less
+# than an IndexIDMap2's hash map, and only once the re-ranker asks.
+_ID_MAP_ROWS: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _reconstruct_through_id_map(index: Any, keys: np.ndarray) -> np.ndarray:
+    import faiss
+
+    lookup = _ID_MAP_ROWS.get(index)
+    if lookup is None:
+        id_map = faiss.vector_to_array(index.id_map)
+        if np.all(id_map[1:] > id_map[:-1]):
+            lookup = (id_map, None)
+        else:
+            order = np.argsort(id_map, kind="stable")
+            lookup = (id_map[order], order)
+        _ID_MAP_ROWS[index] = lookup
+    sorted_ids, order = lookup
+    at = np.minimum(np.searchsorted(sorted_ids, keys), max(len(sorted_ids) - 1, 0))
+    found = sorted_ids[at] == keys if len(sorted_ids) else np.zeros(len(keys), dtype=bool)
+    if not found.all():
+        raise RuntimeError(f"id {int(keys[~found][0])} is not in the index")
+    rows = at if order is None else order[at]
+    return faiss.downcast_index(index.index).reconstruct_batch(rows)
 
 
 def index_inputs(
@@ -372,7 +409,10 @@ class Reranker:
             # passage's own fused score and the re-ranker's probability go to the signals.
             signals = {**hit.signals, "fused": hit.score, "rerank": round(float(probs[index]), 6)}
             reordered[slot] = replace(hit, score=pool[slot].score, signals=signals)
-        return reordered[:k]
+        # Fused hits outside the candidate set keep their fused place between the slots, so
+        # the list stays as long as asked and scores still decrease.
+        outside = [h for h in hits if h.passage_id not in {p.passage_id for p in pool}]
+        return sorted(reordered + outside, key=lambda h: -h.score)[:k]
 
 
 def save_reranker(reranker: Reranker, directory: Path = MODEL_DIR) -> None:

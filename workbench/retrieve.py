@@ -138,13 +138,17 @@ class Retriever:
         langs: Sequence[str],
         k: int = 10,
         vectors: dict[str, np.ndarray] | None = None,
+        depth_k: int | None = None,
     ) -> list[list[Hit]]:
         """Top `k` fused hits for each query text (its language in `langs`, '' if unknown).
 
         `vectors`, when given, receives each dense model's query vectors (rows as `texts`):
         verdict memory keeps them, so that they are computed once."""
         vectors = {} if vectors is None else vectors  # the re-ranker reads them too
-        ranked = self.ranked_lists(texts, langs, max(self.fusion.pool, 5 * k), vectors)
+        # Each list's depth follows `depth_k` (default k): asking for more hits to read (the
+        # counter-evidence pool) must not change the lists the top k is fused from.
+        depth = max(self.fusion.pool, 5 * (depth_k if depth_k is not None else k))
+        ranked = self.ranked_lists(texts, langs, depth, vectors)
         if self.reranker is None or self.passage_texts is None:
             return [
                 fuse(ranked[row], self.sources, langs[row], self.indexes.langs, k, self.fusion.mode)

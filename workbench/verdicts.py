@@ -181,6 +181,9 @@ def edit_claim(workspace: Workspace, claim_id: int, text: str, reviewer: str) ->
             "standalone = ? WHERE id = ?",
             (text, text, claim_id),
         )
+        # The old wording's vectors would let verdict memory compare the wrong text; the
+        # re-match stores the new ones.
+        conn.execute("DELETE FROM claim_vectors WHERE claim_id = ?", (claim_id,))
         conn.execute(
             "INSERT INTO audit_log(claim_id, at, reviewer, action, old, new, note) "
             "VALUES (?,?,?,?,?,?,'')",

@@ -209,6 +209,17 @@ class ClaimRow:
         }
 
 
+# Ids per `IN (...)` list: SQLite caps the parameters of one statement (999 before 3.32).
+SQL_CHUNK = 500
+
+
+def _id_chunks(ids: Sequence[int]) -> Iterator[tuple[list[int], str]]:
+    """`ids` in slices of at most SQL_CHUNK, each with its `?,?,...` placeholders."""
+    for start in range(0, len(ids), SQL_CHUNK):
+        chunk = list(ids[start : start + SQL_CHUNK])
+        yield chunk, ",".join("?" * len(chunk))
+
+
 def index_text(title: str, text: str) -> str:
     """The text a passage is embedded and indexed with: its document's title gives a passage
     cut from a long document the context its sentences lack."""
@@ -468,9 +479,7 @@ class Workspace:
     def passages(self, ids: Iterable[int]) -> dict[int, PassageRow]:
         ids = list(dict.fromkeys(int(i) for i in ids))
         out: dict[int, PassageRow] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
+        for chunk, marks in _id_chunks(ids):
             for row in self.conn.execute(
                 "SELECT p.id, p.text, p.lang, p.start, p.end, d.doc_key, d.title, d.url, "
                 f"d.publisher, d.published FROM passages p JOIN documents d "
@@ -598,12 +607,18 @@ class Workspace:
         self,
         results: Sequence[tuple[int, Sequence[Any]]],
         agreement: Sequence[Sequence[list[dict[str, Any]]]] | None = None,
+        vectors: dict[str, np.ndarray] | None = None,
     ) -> None:
         """Replace the stored matches of each claim with its new ranked hits, in one transaction.
 
-        `agreement`, parallel to `results`, holds each hit's agreement signals (verdict hints)."""
+        `agreement`, parallel to `results`, holds each hit's agreement signals (verdict hints);
+        `vectors` each model's claim vectors (rows parallel to `results`), written in the same
+        transaction so that matches never outlive their claim's vectors or the reverse."""
         now = _now()
         with self.transaction() as conn:
+            claim_ids = [claim_id for claim_id, _ in results]
+            for model, matrix in (vectors or {}).items():
+                _insert_claim_vectors(conn, model, claim_ids, matrix)
             for index, (claim_id, hits) in enumerate(results):
                 signals = agreement[index] if agreement is not None else [[] for _ in hits]
                 conn.execute("DELETE FROM matches WHERE claim_id = ?", (claim_id,))
@@ -649,29 +664,25 @@ class Workspace:
     def save_claim_vectors(self, model: str, claim_ids: Sequence[int], matrix: np.ndarray) -> None:
         """Store (or replace) one model's vectors of some claims, in one transaction."""
         with self.transaction() as conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO claim_vectors(claim_id, model, vec) VALUES (?,?,?)",
-                (
-                    (int(cid), model, np.asarray(row, dtype=np.float32).tobytes())
-                    for cid, row in zip(claim_ids, matrix, strict=True)
-                ),
-            )
+            _insert_claim_vectors(conn, model, claim_ids, matrix)
 
     def claim_vectors(
         self, model: str, claim_ids: Sequence[int] | None = None
     ) -> dict[int, np.ndarray]:
         """{claim id: vector} for one model; all claims with one when `claim_ids` is None."""
         sql = "SELECT claim_id, vec FROM claim_vectors WHERE model = ?"
-        params: list[Any] = [model]
-        if claim_ids is not None:
-            ids = [int(c) for c in claim_ids]
-            if not ids:
-                return {}
-            sql += f" AND claim_id IN ({','.join('?' * len(ids))})"
-            params += ids
+        if claim_ids is None:
+            queries = [(sql, [model])]
+        else:
+            ids = list(dict.fromkeys(int(c) for c in claim_ids))
+            queries = [
+                (f"{sql} AND claim_id IN ({marks})", [model, *chunk])
+                for chunk, marks in _id_chunks(ids)
+            ]
         return {
             int(cid): np.frombuffer(blob, dtype=np.float32)
-            for cid, blob in self.conn.execute(sql, params)
+            for query, params in queries
+            for cid, blob in self.conn.execute(query, params)
         }
 
     def vectors_of_claim(self, claim_id: int) -> dict[str, np.ndarray]:
@@ -687,11 +698,9 @@ class Workspace:
         """{passage id: {model: vector}} of some passages, every model stored."""
         ids = list(dict.fromkeys(int(i) for i in passage_ids))
         out: dict[int, dict[str, np.ndarray]] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
+        for chunk, marks in _id_chunks(ids):
             for pid, model, blob in self.conn.execute(
-                "SELECT passage_id, model, vec FROM vectors "
-                f"WHERE passage_id IN ({','.join('?' * len(chunk))})",
+                f"SELECT passage_id, model, vec FROM vectors WHERE passage_id IN ({marks})",
                 chunk,
             ):
                 out.setdefault(int(pid), {})[model] = np.frombuffer(blob, dtype=np.float32)
@@ -774,6 +783,18 @@ class Workspace:
                 ),
                 "audit": audit,
             }
+
+
+def _insert_claim_vectors(
+    conn: sqlite3.Connection, model: str, claim_ids: Sequence[int], matrix: np.ndarray
+) -> None:
+    conn.executemany(
+        "INSERT OR REPLACE INTO claim_vectors(claim_id, model, vec) VALUES (?,?,?)",
+        (
+            (int(cid), model, np.asarray(row, dtype=np.float32).tobytes())
+            for cid, row in zip(claim_ids, matrix, strict=True)
+        ),
+    )
 
 
 def _connect(db_path: Path) -> sqlite3.Connection:

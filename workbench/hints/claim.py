@@ -1,5 +1,5 @@
-"""Provides a claim's hints as the review UI and exports show them: earlier verdicts first,
-then the suggested verdict with its reasons."""
+"""Provides a claim's hints as the review UI shows them: earlier verdicts first, then the
+suggested verdict with its reasons."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class ClaimHints:
 
         out = [describe(review, lang) for review in self.memory]
         rating = BY_ID.get(self.suggestion.label)
+        # The scale's English label, as the verdict keys show it (the UI's language).
         label = rating.label_en if rating else self.suggestion.label
         out.append(f"Suggested verdict: {label} (confidence {self.suggestion.confidence:.2f})")
         out += [f"  · {reason}" for reason in self.suggestion.reasons]

@@ -227,10 +227,12 @@ def nli_model_name(explicit: str | None, settings: Settings) -> str | None:
     return None
 
 
-def open_nli(
+def nli_spec(
     explicit: str | None, settings: Settings, warn: Callable[[str], None]
-) -> NLIModel | None:
-    """The configured NLI model, or None after telling `warn` once per process that none is."""
+) -> tuple[str, str | None] | None:
+    """(local path, label override) of the configured NLI model, checked to exist here, or
+    None after telling `warn` once per process that none is configured. What a worker
+    process needs to load the same model (`load_nli(*spec)`)."""
     global _warned_no_model
     name = nli_model_name(explicit, settings)
     if name is None:
@@ -238,4 +240,12 @@ def open_nli(
             _warned_no_model = True
             warn(NO_MODEL_WARNING)
         return None
-    return load_nli(name, settings.nli_labels or None)
+    return _local_path(name), settings.nli_labels or None
+
+
+def open_nli(
+    explicit: str | None, settings: Settings, warn: Callable[[str], None]
+) -> NLIModel | None:
+    """The configured NLI model, or None after telling `warn` once per process that none is."""
+    spec = nli_spec(explicit, settings, warn)
+    return load_nli(*spec) if spec is not None else None

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 AGREES = "agrees"
@@ -81,9 +82,15 @@ def agreement_many(
 ) -> list[list[Signal]]:
     """`agreement` of one claim with each passage; the claim is read once. `kinds` limits
     the comparison to some kinds (a screen of many candidates skips the costly entities)."""
-    facts = _Facts(claim)
+    facts = _claim_facts(claim)
     wanted = frozenset(kinds) if kinds is not None else None
     return [_compare(facts, _Facts(passage), wanted) for passage in passages]
+
+
+@lru_cache(maxsize=32)
+def _claim_facts(claim: Side) -> _Facts:
+    # match compares one claim with its top k, then screens the pool: read the claim once.
+    return _Facts(claim)
 
 
 def _compare(
@@ -176,11 +183,15 @@ class _Facts:
         self.lang = side.lang or detect_language(side.text)[0]
         self.year = int(side.date[:4]) if re.match(r"\d{4}", side.date or "") else None
         self.sentences = sentences(self.text) or [(0, len(self.text))]
-        # "Mueller's" must anchor as "mueller", not as the "s" after the apostrophe.
-        plain = re.sub(r"(?<=\w)['’]s\b", "", self.text) if self.lang == "en" else self.text
+
+        # "Mueller's" must anchor as "mueller", not as the "s" after the apostrophe; the
+        # anchors follow `self.sentences` one to one.
+        def plain(text: str) -> str:
+            return re.sub(r"(?<=\w)['’]s\b", "", text) if self.lang == "en" else text
+
         self.anchors = [
-            {t for t in bridge_tokens(plain[s:e], self.lang) if not _is_fact_token(t)}
-            for s, e in sentences(plain) or [(0, len(plain))]
+            {t for t in bridge_tokens(plain(self.text[s:e]), self.lang) if not _is_fact_token(t)}
+            for s, e in self.sentences
         ]
         self.all_anchors = set().union(*self.anchors) if self.anchors else set()
         self._entities: list[Any] | None = None
@@ -542,7 +553,11 @@ def _parties(claim: _Facts, evidence: _Facts) -> list[Signal]:
         if same:
             out.append(Signal("party", AGREES, party.text, same[0].text, party.kind))
             continue
-        others = [p for p in compatible if p.kind != party.kind and p.owner]
+        others = [
+            p
+            for p in compatible
+            if p.kind != party.kind and p.owner and _same_owner_plausible(party, p, evidence)
+        ]
         if others and party.owner:
             other = others[0]
             detail = f"{party.kind} vs {other.kind}"
@@ -550,6 +565,15 @@ def _parties(claim: _Facts, evidence: _Facts) -> list[Signal]:
         else:
             out.append(Signal("party", ABSENT, party.text, "", party.kind))
     return out
+
+
+def _same_owner_plausible(mine: _Party, theirs: _Party, evidence: _Facts) -> bool:
+    """A claim's person-owned party ("the Trump campaign") against a country's ("the Russian
+    government") is only the same actor when the evidence names that person there too."""
+    if mine.owner.startswith("@") or not theirs.owner.startswith("@"):
+        return True
+    offset = evidence.text.find(theirs.text)
+    return offset >= 0 and mine.owner in evidence.anchors[evidence.sentence_of(offset)]
 
 
 def _owners_compatible(a: str, b: str) -> bool:

@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InputError, WorkbenchError
+from workbench.hints.suggest import NEI, REFUTES, SUPPORTS
 from workbench.jsonl import json_objects, json_type
 
 if TYPE_CHECKING:
     from workbench.hints.nli import NLIModel
 
-SUPPORTS = "supports"
-REFUTES = "refutes"
-NEI = "nei"
 STANCE_LABELS = (SUPPORTS, REFUTES, NEI)
 
 # Spellings of the public sets (FEVER, Climate-FEVER, SciFact) and of NLI, after lowercasing

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from workbench.hints.nli import NLIModel
 
 SUPPORTS, REFUTES, NEI = "supports", "refutes", "nei"
-STANCES = (SUPPORTS, REFUTES, NEI)
 # Signals precise enough to call a pair a refutation; see bench/signals.py for their precision.
 FACT_CONFLICTS = frozenset({"number", "date"})
 FRAMING_CONFLICTS = frozenset({"party", "modality", "negation"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -132,7 +133,8 @@ def _build_ivfpq(vectors: np.ndarray, seed: int):
     """IVF-PQ (codes in the lists) wrapped in an exact re-ranker, keyed by an id map.
 
     The re-ranker looks candidates up by their row number, so the ids live in the id map
-    around it rather than in the inverted lists.
+    around it rather than in the inverted lists (a plain IndexIDMap: an IndexIDMap2's hash
+    map would cost memory and load time; `rerank.stored_vectors` finds rows through the map).
     """
     import faiss
 
@@ -185,9 +187,38 @@ def save_index(index, path: Path) -> None:
     import faiss
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    faiss.write_index(index, str(tmp))
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # matches TEMP_FILE
+    try:
+        faiss.write_index(index, str(tmp))
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# What `save_index` writes before the rename, with the writer's pid; a writer killed
+# mid-write leaves one behind (`stale_temp_files`).
+TEMP_FILE = re.compile(r"\.(?P<name>.+\.faiss)\.(?P<pid>\d+)\.tmp")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        return True  # another user's process
+    except (OSError, OverflowError):
+        return False  # no such process
+    return True
+
+
+def stale_temp_files(folder: Path) -> list[Path]:
+    """`save_index`'s temporary files in `folder` whose writer is no longer running."""
+    found = []
+    for path in Path(folder).glob(".*.faiss.*.tmp"):
+        match = TEMP_FILE.fullmatch(path.name)
+        if match and path.is_file() and not _pid_alive(int(match["pid"])):
+            found.append(path)
+    return found
 
 
 def ivf_part(index):

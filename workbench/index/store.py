@@ -36,23 +36,42 @@ class IndexSet:
     manifest: dict[str, Any] = field(default_factory=dict)
 
 
+def index_thresholds(
+    workspace: Workspace, threshold: int | None = None, pq_threshold: int | None = None
+) -> tuple[int, int]:
+    """The (approx, pq) thresholds to build with: each one given, else the one the workspace's
+    manifest keeps, else `dense`'s default. A workspace keeps the thresholds it was built with
+    until a command names others."""
+    manifest = workspace.read_manifest() or {}
+    if threshold is None:
+        threshold = manifest.get("approx_threshold", dense.APPROX_THRESHOLD)
+    if pq_threshold is None:
+        pq_threshold = manifest.get("pq_threshold", dense.PQ_THRESHOLD)
+    return int(threshold), int(pq_threshold)
+
+
 def rebuild(
     workspace: Workspace,
     models: list[dict[str, Any]],
-    threshold: int = dense.APPROX_THRESHOLD,
-    pq_threshold: int = dense.PQ_THRESHOLD,
+    threshold: int | None = None,
+    pq_threshold: int | None = None,
 ) -> dict[str, Any]:
     """Build every index from the database's passages and vectors, then write the manifest.
 
     The index type follows the store's size (`dense.choose_index_type` with `threshold` and
-    `pq_threshold`); the manifest keeps both, so a rebuild after an interrupted run keeps them.
+    `pq_threshold`, None for `index_thresholds`' choice); the manifest keeps both, so later
+    rebuilds (the next ingest, or one after an interrupted run) keep them.
 
     Each file is written beside its final name and renamed into place; the manifest goes last
     and names the database generation it reflects, so a kill at any point is detected later.
+    Temporary index files left by a killed build are removed first.
     """
+    threshold, pq_threshold = index_thresholds(workspace, threshold, pq_threshold)
     generation = workspace.generation
     index_dir = workspace.index_dir
     index_dir.mkdir(parents=True, exist_ok=True)
+    for stale in dense.stale_temp_files(index_dir):
+        stale.unlink(missing_ok=True)
     ids_texts = list(workspace.iter_passage_texts())
     ids = np.array([row[0] for row in ids_texts], dtype=np.int64)
     entries = []
@@ -126,9 +145,7 @@ def ensure_fresh(workspace: Workspace, models: list[dict[str, Any]]) -> dict[str
         "rebuilding from stored vectors",
         file=sys.stderr,
     )
-    threshold = (manifest or {}).get("approx_threshold", dense.APPROX_THRESHOLD)
-    pq_threshold = (manifest or {}).get("pq_threshold", dense.PQ_THRESHOLD)
-    return rebuild(workspace, models, threshold, pq_threshold)
+    return rebuild(workspace, models)  # with the workspace's own thresholds
 
 
 def load(workspace: Workspace, models: list[dict[str, Any]]) -> IndexSet:

@@ -25,6 +25,8 @@ from workbench.review.messages import (
     ClaimRematched,
     ExportFailed,
     ExportFinished,
+    HintsFailed,
+    HintsReady,
     RematchFailed,
 )
 from workbench.review.modals import (
@@ -110,6 +112,11 @@ class ReviewApp(App[None]):
         self.hints_revealed = False
         self._matches: dict[int, list[dict[str, Any]]] = {}
         self._hints: dict[int, list[str]] = {}
+        """Hint lines per claim, computed in a worker; dropped when a verdict changes."""
+        self._hints_generation = 0
+        """Bumped when cached hints go stale, so that a worker's late result is not kept."""
+        self._hints_computing: tuple[int, int] | None = None
+        """(claim id, generation) the latest hints worker computes, None when none runs."""
         self._spans: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self._retriever: Any = None
         self._retriever_lock = threading.Lock()
@@ -266,20 +273,26 @@ class ReviewApp(App[None]):
 
     def _render_claim(self) -> None:
         hints = None
-        if self.claim is not None and self._hints_visible():
-            hints = self._claim_hints(self.claim)
-        self.query_one(ClaimView).show(self.claim, self.context, self.state, hints)
+        computing = False
+        claim = self.claim
+        if claim is not None and self._hints_visible():
+            hints = self._hints.get(claim.id)
+            if hints is None:
+                computing = True
+                self._request_hints(claim)
+        self.query_one(ClaimView).show(claim, self.context, self.state, hints, computing=computing)
 
-    def _claim_hints(self, claim: ClaimRow) -> list[str]:
-        """Earlier verdicts and the suggestion, computed once per claim until a verdict changes."""
-        if claim.id not in self._hints:
-            from workbench.hints.claim import claim_hints
+    def _request_hints(self, claim: ClaimRow) -> None:
+        """Start computing the shown claim's hints in a worker, unless one already does."""
+        key = (claim.id, self._hints_generation)
+        if self._hints_computing != key:
+            self._hints_computing = key
+            self._compute_hints(claim.id, claim.lang, list(self.evidence), key[1])
 
-            found = self._attempt(
-                "compute the hints", lambda: claim_hints(self.ws, claim.id, self.evidence)
-            )
-            self._hints[claim.id] = found.lines(claim.lang) if found else []
-        return self._hints[claim.id]
+    def _drop_hints(self) -> None:
+        """Forget every claim's hints: recomputed in the worker when next shown."""
+        self._hints.clear()
+        self._hints_generation += 1
 
     def _render_evidence(self) -> None:
         listing = self.query_one(EvidenceList)
@@ -312,8 +325,8 @@ class ReviewApp(App[None]):
                 if name in self.counts:
                     self.counts[name][0] += step
         # Any verdict can be another claim's memory, and this claim's own suggestion shows
-        # after the reviewer's decision: hints are recomputed.
-        self._hints.clear()
+        # after the reviewer's decision: hints are recomputed (lazily, in the worker).
+        self._drop_hints()
         if before is not None:
             self.verdicts[claim_id] = state.verdict
             self.queue.set_verdict(claim_id, state.verdict)
@@ -344,6 +357,7 @@ class ReviewApp(App[None]):
         """Drop what was cached of a claim's evidence (its wording or its matches changed)."""
         self._matches.pop(claim_id, None)
         self._hints.pop(claim_id, None)
+        self._hints_generation += 1  # a worker running on the old matches is not kept
         self._spans = {k: v for k, v in self._spans.items() if k[0] != claim_id}
 
     def on_claim_rematched(self, message: ClaimRematched) -> None:
@@ -361,6 +375,27 @@ class ReviewApp(App[None]):
             severity="error",
             timeout=10,
         )
+
+    def _hints_arrived(self, claim_id: int, generation: int, lines: list[str]) -> None:
+        if self._hints_computing == (claim_id, generation):
+            self._hints_computing = None
+        if generation == self._hints_generation:
+            self._hints[claim_id] = lines
+        # Only the shown claim is redrawn (a stale result starts the worker again).
+        if self.claim is not None and self.claim.id == claim_id and self._hints_visible():
+            self._render_claim()
+
+    def on_hints_ready(self, message: HintsReady) -> None:
+        self._hints_arrived(message.claim_id, message.generation, message.lines)
+
+    def on_hints_failed(self, message: HintsFailed) -> None:
+        if message.generation == self._hints_generation:
+            self.notify(
+                f"Could not compute the hints of claim {message.claim_id}: {message.error}",
+                severity="error",
+                timeout=8,
+            )
+        self._hints_arrived(message.claim_id, message.generation, [])
 
     def on_export_finished(self, message: ExportFinished) -> None:
         self.notify(f"Exported {message.count} claims to {message.path}")
@@ -480,7 +515,9 @@ class ReviewApp(App[None]):
             if not self._attempt("reword the claim", self._reword, claim.id, text):
                 return
             self.queue.set_text(claim.id, text.strip())
-            k = len(self._matches.get(claim.id, ())) or DEFAULT_TOP_K
+            # The top k, without the counter-evidence added after them.
+            ranked = [m for m in self._matches.get(claim.id, ()) if "counter" not in m["signals"]]
+            k = len(ranked) or DEFAULT_TOP_K
             self._forget(claim.id)  # the shared terms change with the wording
             if self.claim is not None and self.claim.id == claim.id:
                 self._select(claim.id)
@@ -544,6 +581,7 @@ class ReviewApp(App[None]):
 
     def action_refresh(self) -> None:
         self._matches.clear()
+        self._drop_hints()
         self._spans.clear()
         self.contexts.clear()
         self._load_queue(keep=self.claim.id if self.claim else None)
@@ -598,6 +636,23 @@ class ReviewApp(App[None]):
             return
         count = len(results[0]["matches"]) if results else 0
         self.post_message(ClaimRematched(claim_id, count))
+
+    @work(thread=True, group="hints", exclusive=True)
+    def _compute_hints(
+        self, claim_id: int, lang: str, matches: list[dict[str, Any]], generation: int
+    ) -> None:
+        # Earlier reviews scan every reviewed claim: seconds in a large workspace.
+        from workbench.hints.claim import claim_hints
+
+        try:
+            # SQLite connections stay in the thread that opened them.
+            with Workspace.open(self.workspace_path) as ws:
+                lines = claim_hints(ws, claim_id, matches).lines(lang)
+        except Exception as exc:
+            # Hints are an aid: whatever fails is shown, and the review goes on without them.
+            self.post_message(HintsFailed(claim_id, generation, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(HintsReady(claim_id, generation, lines))
 
     @work(thread=True, group="export")
     def _export(self, path: Path) -> None:

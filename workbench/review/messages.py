@@ -41,3 +41,23 @@ class ExportFailed(Message):
         super().__init__()
         self.path = path
         self.error = error
+
+
+class HintsReady(Message):
+    """A claim's hint lines were computed (for the hint generation they were asked in)."""
+
+    def __init__(self, claim_id: int, generation: int, lines: list[str]) -> None:
+        super().__init__()
+        self.claim_id = claim_id
+        self.generation = generation
+        self.lines = lines
+
+
+class HintsFailed(Message):
+    """A claim's hints could not be computed."""
+
+    def __init__(self, claim_id: int, generation: int, error: str) -> None:
+        super().__init__()
+        self.claim_id = claim_id
+        self.generation = generation
+        self.error = error

@@ -20,8 +20,11 @@ class ClaimView(Static):
         context: Context,
         state: ReviewState,
         hints: list[str] | None = None,
+        *,
+        computing: bool = False,
     ) -> None:
-        """`hints` are the claim's hint lines (earlier verdicts, suggestion), None while hidden."""
+        """`hints` are the claim's hint lines (earlier verdicts, suggestion), None while hidden;
+        `computing` says they are being computed in the background."""
         if claim is None:
             self.update(Text("No claim matches this filter.", style="dim"))
             return
@@ -43,7 +46,9 @@ class ClaimView(Static):
         if claim.reasons:
             out.append("\nReasons: ", style="bold")
             out.append("; ".join(claim.reasons))
-        if hints:
+        if computing:
+            out.append("\nHints: computing…", style="dim magenta")
+        elif hints:
             out.append("\nHints (never applied; h hides them)\n", style="bold magenta")
             out.append("\n".join(hints), style="magenta")
         out.append("\n\n")
