@@ -370,3 +370,10 @@ def test_rewording_a_claim_drops_its_old_vectors_until_it_is_matched_again(match
         assert 1 not in ws.claim_vectors("hash:64") and 2 in ws.claim_vectors("hash:64")
         match_claims(ws, _retriever(ws), [1], 3)
         assert 1 in ws.claim_vectors("hash:64")
+
+
+def test_hint_lines_use_one_language_for_every_label(matched: Path) -> None:
+    with Workspace.open(matched) as ws:
+        hints = claim_hints(ws, 2)
+        assert hints.lines("fr")[0].startswith("Suggested verdict: Trompeur")
+        assert hints.lines("en")[0].startswith("Suggested verdict: Misleading")

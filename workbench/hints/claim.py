@@ -19,14 +19,15 @@ class ClaimHints:
     suggestion: Suggestion
 
     def lines(self, lang: str = "en") -> list[str]:
-        """One line per hint, earlier verdicts first."""
+        """One line per hint, earlier verdicts first; verdict labels in `lang`."""
         from workbench.hints.memory import describe
         from workbench.scale import BY_ID
 
         out = [describe(review, lang) for review in self.memory]
         rating = BY_ID.get(self.suggestion.label)
-        # The scale's English label, as the verdict keys show it (the UI's language).
-        label = rating.label_en if rating else self.suggestion.label
+        label = self.suggestion.label
+        if rating is not None:
+            label = rating.label_fr if lang == "fr" else rating.label_en
         out.append(f"Suggested verdict: {label} (confidence {self.suggestion.confidence:.2f})")
         out += [f"  · {reason}" for reason in self.suggestion.reasons]
         return out

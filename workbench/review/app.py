@@ -287,7 +287,7 @@ class ReviewApp(App[None]):
         key = (claim.id, self._hints_generation)
         if self._hints_computing != key:
             self._hints_computing = key
-            self._compute_hints(claim.id, claim.lang, list(self.evidence), key[1])
+            self._compute_hints(claim.id, list(self.evidence), key[1])
 
     def _drop_hints(self) -> None:
         """Forget every claim's hints: recomputed in the worker when next shown."""
@@ -638,16 +638,15 @@ class ReviewApp(App[None]):
         self.post_message(ClaimRematched(claim_id, count))
 
     @work(thread=True, group="hints", exclusive=True)
-    def _compute_hints(
-        self, claim_id: int, lang: str, matches: list[dict[str, Any]], generation: int
-    ) -> None:
+    def _compute_hints(self, claim_id: int, matches: list[dict[str, Any]], generation: int) -> None:
         # Earlier reviews scan every reviewed claim: seconds in a large workspace.
         from workbench.hints.claim import claim_hints
 
         try:
             # SQLite connections stay in the thread that opened them.
             with Workspace.open(self.workspace_path) as ws:
-                lines = claim_hints(ws, claim_id, matches).lines(lang)
+                # In the UI's language (English, as the verdict keys), whatever the claim's.
+                lines = claim_hints(ws, claim_id, matches).lines("en")
         except Exception as exc:
             # Hints are an aid: whatever fails is shown, and the review goes on without them.
             self.post_message(HintsFailed(claim_id, generation, f"{type(exc).__name__}: {exc}"))
