@@ -262,3 +262,62 @@ def test_rebuild_removes_temporary_files_of_killed_builds(tmp_path: Path) -> Non
     store.rebuild(ws, ws.get_meta("models"))
     assert not stale.exists() and live.exists() and other.exists()
     assert (ws.index_dir / "dense-hash_32.faiss").exists()
+
+
+def _stored_vectors(root: Path, n: int, dim: int, model: str = "m") -> Workspace:
+    # A workspace of `n` passages with clustered unit vectors, written straight to SQLite;
+    # passage ids have gaps so that rows and ids differ.
+    rng = np.random.default_rng(4)
+    centres = _vectors(50, dim, seed=5)
+    vectors = centres[rng.integers(0, 50, n)] + rng.normal(scale=0.2, size=(n, dim))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    ws = Workspace.open(root, create=True)
+    with ws.transaction() as conn:
+        conn.execute(
+            "INSERT INTO documents(id, doc_key, content_hash, added_at) VALUES (1,'d','h','t')"
+        )
+        rows = [(3 * i + 2, i, f"passage {i}") for i in range(n)]
+        conn.executemany(
+            "INSERT INTO passages(id, document_id, seq, start, end, text) VALUES (?,1,?,0,1,?)",
+            rows,
+        )
+        conn.executemany(
+            "INSERT INTO vectors(passage_id, model, vec) VALUES (?,?,?)",
+            ((pid, model, v.tobytes()) for (pid, _, _), v in zip(rows, vectors, strict=True)),
+        )
+        ws.bump_generation(conn)
+    return ws
+
+
+@pytest.mark.parametrize(
+    ("kind", "n", "thresholds"),
+    [("flat", 3_000, (10**9, 10**9)), ("ivf", 6_000, (1, 10**9)), ("ivfpq", 70_000, (1, 1))],
+)
+def test_streamed_rebuild_equals_build_from_the_whole_matrix(
+    tmp_path: Path, kind: str, n: int, thresholds: tuple[int, int]
+) -> None:
+    import faiss
+
+    from workbench.errors import WorkspaceError
+
+    dim = 16
+    ws = _stored_vectors(tmp_path / "ws", n, dim)
+    models = [{"name": "m", "dim": dim}]
+    # The sample is smaller than the store (ivf: 64 per list; ivfpq: 65,536 rows).
+    assert 0 < len(dense.training_rows(n, dim, kind)) < n or kind == "flat"
+    manifest = store.rebuild(ws, models, *thresholds, chunk_size=n // 7)
+    assert manifest["models"][0]["index_type"] == kind
+    streamed = dense.load_index(ws.index_dir / manifest["models"][0]["file"], mmap=False)
+    ids, matrix = ws.load_vectors("m", dim)
+    whole = dense.build_index(ids, matrix, kind)
+    assert streamed.ntotal == whole.ntotal == n
+    assert np.array_equal(faiss.serialize_index(streamed), faiss.serialize_index(whole))
+    queries = matrix[:: n // 40]
+    scores_a, found_a = dense.search(streamed, queries, 10)
+    scores_b, found_b = dense.search(whole, queries, 10)
+    assert np.array_equal(found_a, found_b) and np.array_equal(scores_a, scores_b)
+    assert set(found_a[:, 0].tolist()) <= set(ids.tolist())
+    # A passage without its vector is refused with the fix, as before streaming.
+    ws.conn.execute("DELETE FROM vectors WHERE passage_id = ?", (int(ids[n // 2]),))
+    with pytest.raises(WorkspaceError, match=f"has {n - 1} m vectors for {n} passages"):
+        store.rebuild(ws, models, *thresholds, chunk_size=n // 7)

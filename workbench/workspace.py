@@ -209,6 +209,8 @@ class ClaimRow:
         }
 
 
+# Rows per chunk when streaming a model's vectors (`iter_vectors`): 100 MB at 512 dimensions.
+VECTOR_CHUNK = 50_000
 # Ids per `IN (...)` list: SQLite caps the parameters of one statement (999 before 3.32).
 SQL_CHUNK = 500
 
@@ -464,6 +466,56 @@ class Workspace:
             chunks.append(blob)
         matrix = np.frombuffer(b"".join(chunks), dtype=np.float32).reshape(len(ids), dim)
         return np.array(ids, dtype=np.int64), matrix
+
+    def vector_count(self, model: str) -> int:
+        """How many passages have a vector for `model`."""
+        sql = "SELECT COUNT(*) FROM vectors WHERE model = ?"
+        return int(self.conn.execute(sql, (model,)).fetchone()[0])
+
+    def iter_vectors(
+        self, model: str, dim: int, chunk: int = VECTOR_CHUNK
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """One model's vectors as (passage ids, matrix) chunks of at most `chunk` rows, in
+        passage id order: `load_vectors` without holding them all.
+
+        Each chunk is filled from the database a few hundred rows at a time, so reading it
+        needs the chunk and little more; the generator drops its reference once the next one
+        is asked for, so a caller that drops its own holds one chunk at a time."""
+        cursor = self.conn.execute(
+            "SELECT passage_id, vec FROM vectors WHERE model = ? ORDER BY passage_id", (model,)
+        )
+        step = max(1, min(chunk, SQL_CHUNK))
+        while True:
+            ids = np.empty(chunk, dtype=np.int64)
+            matrix = np.empty((chunk, dim), dtype=np.float32)
+            filled = 0
+            while filled < chunk and (rows := cursor.fetchmany(min(step, chunk - filled))):
+                end = filled + len(rows)
+                ids[filled:end] = [r[0] for r in rows]
+                blob = b"".join(r[1] for r in rows)
+                matrix[filled:end] = np.frombuffer(blob, dtype=np.float32).reshape(-1, dim)
+                filled = end
+            if not filled:
+                return
+            yield ids[:filled], matrix[:filled]
+            del ids, matrix  # before the next chunk is read
+
+    def vectors_at(self, model: str, dim: int, ids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The vectors of one model for some passages, as (passage ids, matrix) in passage id
+        order; a passage without one is left out."""
+        wanted = sorted({int(i) for i in ids})
+        found: list[int] = []
+        blobs: list[bytes] = []
+        for part, marks in _id_chunks(wanted):
+            for pid, blob in self.conn.execute(
+                f"SELECT passage_id, vec FROM vectors WHERE model = ? AND passage_id IN ({marks}) "
+                "ORDER BY passage_id",
+                [model, *part],
+            ):
+                found.append(pid)
+                blobs.append(blob)
+        matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(found), dim)
+        return np.array(found, dtype=np.int64), matrix
 
     def missing_vectors(self, model: str) -> list[int]:
         """Passages without a vector for `model` (a model added to the configuration later)."""

@@ -17,9 +17,9 @@ APPROX_THRESHOLD = 100_000
 # bench/index_scale.py at 1M (USE-m3 512 + MiniLM 384 dimensions): IVFFlat keeps 3.6 GB per
 # million passages resident, IVF-PQ 0.15 GB, at recall@10 0.99 against IVFFlat's 1.00 and
 # twice IVFFlat's build time (30 s against 15 s at 1M x 512). At 2M passages IVFFlat already
-# needs 7.2 GB resident, and about twice that while building (the input vectors and the
-# index's copy): the most a 16 GB machine can give. Below that IVFFlat's exact lists are
-# worth their memory.
+# needs 7.2 GB resident (a streamed rebuild adds one chunk and FAISS's buffers, not a second
+# copy of the vectors): about what a 16 GB machine can give. Below that IVFFlat's exact lists
+# are worth their memory.
 PQ_THRESHOLD = 2_000_000
 
 INDEX_TYPES = ("flat", "ivf", "ivfpq")
@@ -109,27 +109,47 @@ def pq_params(n: int, dim: int) -> PQParams:
     return PQParams(nlist, nprobe, m, nbits, train_size, REFINE_FACTOR)
 
 
-def _sample(vectors: np.ndarray, size: int, seed: int) -> np.ndarray:
-    # Train on a fixed-seed sample: k-means on everything costs much and gains little.
-    if len(vectors) <= size:
-        return vectors
-    picked = np.random.default_rng(seed).choice(len(vectors), size, replace=False)
-    return vectors[np.sort(picked)]
+def training_rows(n: int, dim: int, index_type: str, seed: int = 0) -> np.ndarray:
+    """The sorted row numbers, among `n` vectors, that an index of `index_type` trains on.
+
+    A fixed-seed sample (k-means on everything costs much and gains little): `ivf` takes 64
+    rows per list (`ivf_params`), `ivfpq` `pq_params`' train_size, each all rows when the store
+    has no more; `flat` trains on nothing. The same (n, seed) gives the same rows, so a build
+    that reads the vectors in chunks (`store.rebuild`) trains as one given the whole matrix.
+    """
+    if index_type == "flat":
+        return np.zeros(0, dtype=np.int64)
+    if index_type == "ivf":
+        size = ivf_params(n)[0] * TRAIN_POINTS_PER_LIST
+    elif index_type == "ivfpq":
+        size = pq_params(n, dim).train_size
+    else:
+        raise ValueError(f"unknown index type {index_type!r} (one of {', '.join(INDEX_TYPES)})")
+    if n <= size:
+        return np.arange(n, dtype=np.int64)
+    picked = np.random.default_rng(seed).choice(n, size, replace=False)
+    return np.sort(picked).astype(np.int64)
 
 
-def _build_ivf(vectors: np.ndarray, seed: int):
+def _reserve(codes, size: int) -> None:
+    # Grow an empty code vector to its final size and back: the capacity stays, so adding the
+    # vectors chunk by chunk never reallocates it (a reallocation holds the old and new copies).
+    codes.resize(size)
+    codes.resize(0)
+
+
+def _new_ivf(dim: int, n: int, sample: np.ndarray):
     import faiss
 
-    dim = vectors.shape[1]
-    nlist, nprobe = ivf_params(len(vectors))
+    nlist, nprobe = ivf_params(n)
     index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
     index.cp.niter = KMEANS_ITERATIONS
-    index.train(_sample(vectors, nlist * TRAIN_POINTS_PER_LIST, seed))
+    index.train(sample)
     index.nprobe = nprobe
     return index
 
 
-def _build_ivfpq(vectors: np.ndarray, seed: int):
+def _new_ivfpq(dim: int, n: int, sample: np.ndarray):
     """IVF-PQ (codes in the lists) wrapped in an exact re-ranker, keyed by an id map.
 
     The re-ranker looks candidates up by their row number, so the ids live in the id map
@@ -138,43 +158,66 @@ def _build_ivfpq(vectors: np.ndarray, seed: int):
     """
     import faiss
 
-    n, dim = vectors.shape
     p = pq_params(n, dim)
     ivf = faiss.IndexIVFPQ(
         faiss.IndexFlatIP(dim), dim, p.nlist, p.m, p.nbits, faiss.METRIC_INNER_PRODUCT
     )
     ivf.cp.niter = KMEANS_ITERATIONS
     ivf.pq.cp.niter = KMEANS_ITERATIONS
-    ivf.train(_sample(vectors, p.train_size, seed))
+    ivf.train(sample)
     ivf.nprobe = p.nprobe
     refine = faiss.IndexRefineFlat(ivf)
     refine.k_factor = p.k_factor
+    _reserve(faiss.downcast_index(refine.refine_index).codes, n * dim * 4)
     return faiss.IndexIDMap(refine)
+
+
+def new_index(dim: int, n: int, index_type: str, sample: np.ndarray | None = None):
+    """An empty index of `index_type` for `n` vectors of `dim` dimensions, trained on `sample`
+    (the vectors at `training_rows(n, dim, index_type)`; None for 'flat'), for `add_chunk`.
+
+    'flat' scans every vector; 'ivf' (IndexIVFFlat) the lists nearest the query; 'ivfpq'
+    (IndexIVFPQ) does the same over 8-bit product-quantised codes, then re-scores its best
+    candidates with the exact vectors (IndexRefineFlat), which the file keeps for
+    `load_index` to memory-map. Exact vectors are given room for all `n` up front.
+    """
+    import faiss
+
+    if index_type == "flat":
+        flat = faiss.IndexFlatIP(dim)
+        _reserve(flat.codes, n * dim * 4)
+        return faiss.IndexIDMap2(flat)
+    if index_type not in INDEX_TYPES:
+        raise ValueError(f"unknown index type {index_type!r} (one of {', '.join(INDEX_TYPES)})")
+    if sample is None:
+        raise ValueError(f"an {index_type} index needs its training sample")
+    sample = np.ascontiguousarray(sample, dtype=np.float32)
+    return (_new_ivf if index_type == "ivf" else _new_ivfpq)(dim, n, sample)
+
+
+def add_chunk(index, ids: np.ndarray, vectors: np.ndarray) -> None:
+    """Add L2-normalised `vectors` keyed by `ids` to an index from `new_index`: chunks added in
+    id order give the index one add of the whole matrix gives."""
+    if len(vectors):
+        index.add_with_ids(
+            np.ascontiguousarray(vectors, dtype=np.float32),
+            np.ascontiguousarray(ids, dtype=np.int64),
+        )
 
 
 def build_index(ids: np.ndarray, vectors: np.ndarray, index_type: str, seed: int = 0):
     """Build a FAISS inner-product index over L2-normalised `vectors` keyed by `ids`.
 
-    'flat' scans every vector; 'ivf' (IndexIVFFlat) the lists nearest the query; 'ivfpq'
-    (IndexIVFPQ) does the same over 8-bit product-quantised codes, then re-scores its best
-    candidates with the exact vectors (IndexRefineFlat), which the file keeps for
-    `load_index` to memory-map. Training uses a fixed-seed sample: the same input gives the
-    same index.
+    The same two steps as a streamed build (`store.rebuild`): `new_index` trained on the
+    fixed-seed sample `training_rows` picks (the same input gives the same index), then
+    `add_chunk` with every vector.
     """
-    import faiss
-
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    ids = np.ascontiguousarray(ids, dtype=np.int64)
-    if index_type == "flat":
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(vectors.shape[1]))
-    elif index_type == "ivf":
-        index = _build_ivf(vectors, seed)
-    elif index_type == "ivfpq":
-        index = _build_ivfpq(vectors, seed)
-    else:
-        raise ValueError(f"unknown index type {index_type!r} (one of {', '.join(INDEX_TYPES)})")
-    if len(vectors):
-        index.add_with_ids(vectors, ids)
+    n, dim = vectors.shape
+    rows = training_rows(n, dim, index_type, seed)
+    sample = None if index_type == "flat" else vectors if len(rows) == n else vectors[rows]
+    index = new_index(dim, n, index_type, sample)
+    add_chunk(index, ids, vectors)
     return index
 
 

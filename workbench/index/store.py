@@ -15,7 +15,7 @@ import numpy as np
 from workbench.errors import WorkspaceError
 from workbench.index import dense
 from workbench.index.lexical import LexicalIndex
-from workbench.workspace import Workspace
+from workbench.workspace import VECTOR_CHUNK, Workspace
 
 FORMAT = 2
 # Lexical indexes by analyzer: words (one language) and bridge tokens (across languages).
@@ -55,6 +55,7 @@ def rebuild(
     models: list[dict[str, Any]],
     threshold: int | None = None,
     pq_threshold: int | None = None,
+    chunk_size: int = VECTOR_CHUNK,
 ) -> dict[str, Any]:
     """Build every index from the database's passages and vectors, then write the manifest.
 
@@ -64,7 +65,8 @@ def rebuild(
 
     Each file is written beside its final name and renamed into place; the manifest goes last
     and names the database generation it reflects, so a kill at any point is detected later.
-    Temporary index files left by a killed build are removed first.
+    Temporary index files left by a killed build are removed first. Dense indexes are built
+    from the vectors streamed `chunk_size` rows at a time (`_build_dense`).
     """
     threshold, pq_threshold = index_thresholds(workspace, threshold, pq_threshold)
     generation = workspace.generation
@@ -76,16 +78,11 @@ def rebuild(
     ids = np.array([row[0] for row in ids_texts], dtype=np.int64)
     entries = []
     for model in models:
-        vec_ids, matrix = workspace.load_vectors(model["name"], model["dim"])
-        if len(vec_ids) != len(ids) or not np.array_equal(vec_ids, ids):
-            raise WorkspaceError(
-                f"the database has {len(vec_ids)} {model['name']} vectors for {len(ids)} "
-                "passages; run 'workbench ingest' again to embed the missing ones"
-            )
         index_type = dense.choose_index_type(len(ids), threshold, pq_threshold)
-        index = dense.build_index(ids, matrix, index_type)
+        index = _build_dense(workspace, model, ids, index_type, chunk_size)
         filename = f"dense-{_slug(model['name'])}.faiss"
         dense.save_index(index, index_dir / filename)  # written aside and renamed into place
+        del index  # before the next model's is built: one index in memory at a time
         entries.append({**model, "index_type": index_type, "file": filename})
     texts = [row[1] for row in ids_texts]
     langs = [row[2] for row in ids_texts]
@@ -108,6 +105,47 @@ def rebuild(
     }
     workspace.write_manifest(manifest)
     return manifest
+
+
+def _build_dense(
+    workspace: Workspace, model: dict[str, Any], ids: np.ndarray, index_type: str, chunk: int
+):
+    """One model's index over the passages `ids`, without holding all its vectors at once.
+
+    Trains on the fixed-seed sample `dense.training_rows` picks (read by passage id), then
+    adds the vectors in chunks of `chunk` rows read in passage id order, so the build needs
+    the index, the sample and one chunk: what `dense.build_index` over the whole matrix would
+    give, without the matrix.
+    """
+    name, dim = model["name"], model["dim"]
+    stored = workspace.vector_count(name)
+
+    def missing() -> WorkspaceError:
+        return WorkspaceError(
+            f"the database has {stored} {name} vectors for {len(ids)} "
+            "passages; run 'workbench ingest' again to embed the missing ones"
+        )
+
+    if stored != len(ids):
+        raise missing()
+    sample = None
+    if index_type != "flat":
+        sample_ids = ids[dense.training_rows(len(ids), dim, index_type)]
+        found, sample = workspace.vectors_at(name, dim, sample_ids)
+        if not np.array_equal(found, sample_ids):
+            raise missing()
+    index = dense.new_index(dim, len(ids), index_type, sample)
+    del sample
+    done = 0
+    for chunk_ids, matrix in workspace.iter_vectors(name, dim, chunk):
+        if not np.array_equal(chunk_ids, ids[done : done + len(chunk_ids)]):
+            raise missing()
+        dense.add_chunk(index, chunk_ids, matrix)
+        done += len(chunk_ids)
+        del chunk_ids, matrix  # one chunk at a time: this one goes before the next is read
+    if done != len(ids):
+        raise missing()
+    return index
 
 
 def _replace_folder(index_dir: Path, name: str, write: Callable[[Path], None]) -> None:
