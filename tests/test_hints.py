@@ -98,9 +98,10 @@ def test_matches_store_their_agreement_signals_and_the_claim_vectors(matched: Pa
         assert vectors[1].shape == (64,)
 
 
-def test_counter_evidence_is_brought_in_from_beyond_the_top_k(tmp_path: Path) -> None:
+def _echoes_and_barr(tmp_path: Path) -> Path:
+    """Many passages echo the Mueller claim's words; the one that conflicts (Barr's summary)
+    shares few of them, so it ranks below them."""
     evidence = tmp_path / "evidence.jsonl"
-    # Many passages echo the claim's words; the one that conflicts shares few of them.
     echo = [
         {"id": f"echo-{i}", "text": f"Robert Mueller inquiry collusion Russia government {i}.",
          "lang": "en"}
@@ -109,6 +110,11 @@ def test_counter_evidence_is_brought_in_from_beyond_the_top_k(tmp_path: Path) ->
     evidence.write_text(
         "".join(json.dumps(r) + "\n" for r in [*echo, EVIDENCE[1]]), encoding="utf-8"
     )
+    return evidence
+
+
+def test_counter_evidence_is_brought_in_from_beyond_the_top_k(tmp_path: Path) -> None:
+    evidence = _echoes_and_barr(tmp_path)
     with Workspace.open(tmp_path / "ws", create=True) as ws:
         ingest(ws, [evidence], [HashingEmbedder(64)])
         ids = add_claim_records(ws, CLAIMS[1:], "given.jsonl")
@@ -311,15 +317,7 @@ def test_rewording_rematches_with_the_top_k_without_counter_evidence(
 ) -> None:
     import workbench.match
 
-    evidence = tmp_path / "evidence.jsonl"
-    echo = [
-        {"id": f"echo-{i}", "text": f"Robert Mueller inquiry collusion Russia government {i}.",
-         "lang": "en"}
-        for i in range(6)
-    ]  # fmt: skip
-    evidence.write_text(
-        "".join(json.dumps(r) + "\n" for r in [*echo, EVIDENCE[1]]), encoding="utf-8"
-    )
+    evidence = _echoes_and_barr(tmp_path)
     root = tmp_path / "ws"
     with Workspace.open(root, create=True) as ws:
         ingest(ws, [evidence], [HashingEmbedder(64)])

@@ -468,18 +468,10 @@ class _RayMatch:
     scorer) and how to build them in a worker; the indexes stay with the workers."""
 
     def __init__(self, ws: Any, model: str | None, fusion: Any) -> None:
-        from workbench import config
-        from workbench.errors import WorkspaceError
         from workbench.ray_engine import EmbedderFactory
+        from workbench.retrieve import open_models
 
-        names = config.model_names(ws, model)
-        if ws.get_meta("models") is None or ws.count("passages") == 0:
-            raise WorkspaceError(
-                f"the workspace {ws.root} has no evidence yet; run 'workbench ingest evidence/' "
-                "first"
-            )
-        self.embedders = config.load_embedders(names)
-        config.check_fingerprints(ws, self.embedders)
+        names, self.embedders, _ = open_models(ws, model)
         self.factory = EmbedderFactory(names)
         self.fusion = fusion
 
@@ -489,9 +481,12 @@ def _nli_spec(explicit: str | None, root: Path) -> tuple[str, str | None] | None
     from workbench.hints.nli import nli_spec
     from workbench.settings import load_settings
 
-    return nli_spec(
-        explicit, load_settings(root), lambda text: typer.echo(f"workbench: {text}", err=True)
-    )
+    return nli_spec(explicit, load_settings(root), _say)
+
+
+def _say(message: str) -> None:
+    """One line for people on stderr."""
+    typer.echo(f"workbench: {message}", err=True)
 
 
 def _check_engine(engine: str, actors: int) -> None:
@@ -505,11 +500,10 @@ def _check_engine(engine: str, actors: int) -> None:
 
 def _open_nli(explicit: str | None, root: Path) -> Any:
     """The configured NLI model, or None (said once on stderr: hints use the signals only)."""
-    from workbench.hints.nli import open_nli
-    from workbench.settings import load_settings
+    from workbench.hints.nli import load_nli
 
-    settings = load_settings(root)
-    return open_nli(explicit, settings, lambda text: typer.echo(f"workbench: {text}", err=True))
+    spec = _nli_spec(explicit, root)
+    return load_nli(*spec) if spec is not None else None
 
 
 def _claim_scorer(retriever: Any) -> Any:
@@ -618,19 +612,16 @@ def _eval_stance(
     pairs_file: Path, nli_model: str | None, workspace_dir: Path | None, as_json: bool
 ) -> None:
     """`eval --task stance`: the verdict hints' pair stance against labelled pairs."""
-    from workbench.hints.nli import open_nli
     from workbench.hints.stance import (
         evaluate_stance,
         print_report,
         read_pairs,
         suggestion_predictor,
     )
-    from workbench.settings import load_settings
     from workbench.workspace import default_workspace_path
 
     pairs = read_pairs(pairs_file)  # a malformed file fails before any model loads
-    settings = load_settings(workspace_dir or default_workspace_path())
-    nli = open_nli(nli_model, settings, lambda m: typer.echo(f"workbench: {m}", err=True))
+    nli = _open_nli(nli_model, workspace_dir or default_workspace_path())
     with _progress("predicting stance") as progress:
         report = evaluate_stance(pairs, suggestion_predictor(nli), progress=progress)
     if as_json:
@@ -739,7 +730,7 @@ def eval_(
             top_k,
             metrics,
             progress=progress,
-            log=lambda message: typer.echo(f"workbench: {message}", err=True),
+            log=_say,
         )
     if as_json:
         sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")

@@ -276,10 +276,10 @@ def store_matches(workspace: Workspace, computed: Computed) -> list[dict[str, An
 
 def merge_computed(parts: Sequence[Computed]) -> Computed:
     """Several `Computed` (claims split between workers) as one, in the parts' order."""
+    import numpy as np
+
     vectors: dict[str, Any] = {}
     for model in {m for part in parts for m in part.vectors}:
-        import numpy as np
-
         vectors[model] = np.concatenate(
             [part.vectors[model] for part in parts if model in part.vectors]
         )

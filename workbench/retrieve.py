@@ -276,10 +276,11 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     return part[np.argsort(-scores[part], kind="stable")]
 
 
-def open_retriever(
-    workspace: Workspace, model_spec: str | None = None, fusion: FusionConfig | None = None
-) -> Retriever:
-    """Load a workspace's models (checked against it) and indexes into a Retriever."""
+def open_models(
+    workspace: Workspace, model_spec: str | None = None
+) -> tuple[list[str], list[Embedder], list[dict]]:
+    """(model names, embedders, manifest entries) of a workspace with evidence, each model
+    checked against the one that embedded it; no index is loaded."""
     names = config.model_names(workspace, model_spec)
     if workspace.get_meta("models") is None or workspace.count("passages") == 0:
         raise WorkspaceError(
@@ -287,7 +288,14 @@ def open_retriever(
             "run 'workbench ingest evidence/' first"
         )
     embedders = config.load_embedders(names)
-    models = config.check_fingerprints(workspace, embedders)
+    return names, embedders, config.check_fingerprints(workspace, embedders)
+
+
+def open_retriever(
+    workspace: Workspace, model_spec: str | None = None, fusion: FusionConfig | None = None
+) -> Retriever:
+    """Load a workspace's models (checked against it) and indexes into a Retriever."""
+    _, embedders, models = open_models(workspace, model_spec)
     return Retriever(
         embedders, store.load(workspace, models), fusion, workspace.passage_index_texts
     )

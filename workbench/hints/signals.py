@@ -706,18 +706,19 @@ _HEDGED = {
 }
 
 
-def _best_sentence(claim: _Facts, evidence: _Facts) -> tuple[int, int]:
-    """The evidence sentence closest to the claim: most shared anchors, then shared words."""
+def _best_sentence(claim: _Facts, evidence: _Facts) -> int:
+    """Index of the evidence sentence closest to the claim: most shared anchors, then shared
+    words (the first of equals)."""
     claim_words = _content_words(claim.text)
-    best, best_key = evidence.sentences[0], (-1, -1)
-    for (start, end), anchors in zip(evidence.sentences, evidence.anchors, strict=True):
-        key = (
-            len(anchors & claim.all_anchors),
+
+    def closeness(index: int) -> tuple[int, int]:
+        start, end = evidence.sentences[index]
+        return (
+            len(evidence.anchors[index] & claim.all_anchors),
             len(_content_words(evidence.text[start:end]) & claim_words),
         )
-        if key > best_key:
-            best, best_key = (start, end), key
-    return best
+
+    return max(range(len(evidence.sentences)), key=closeness)
 
 
 def _content_words(text: str) -> set[str]:
@@ -758,8 +759,8 @@ def _negation(claim: _Facts, evidence: _Facts) -> list[Signal]:
     """A mismatch only where one side negates a word the other side states plainly, in an
     evidence sentence about the claim's names: "absence de toute collusion" against "there
     was collusion", not against any "no" in the passage."""
-    start, end = _best_sentence(claim, evidence)
-    index = evidence.sentences.index((start, end))
+    index = _best_sentence(claim, evidence)
+    start, end = evidence.sentences[index]
     # Three shared names or places: the sentence is about the same event, so a word negated
     # on one side and stated on the other is worth a look (with fewer, precision was 0.08).
     if len(evidence.anchors[index] & claim.all_anchors) < 3:
@@ -810,14 +811,16 @@ def _one(words: set[str]) -> str:
 
 def _modality(claim: _Facts, evidence: _Facts) -> list[Signal]:
     asserted = _pattern(_ASSERTED, claim.lang).search(claim.text)
-    not_established = _pattern(_NOT_ESTABLISHED, claim.lang).search(claim.text)
+    # Only a claim that says something was shown can be overstated by it.
+    if not asserted or _pattern(_NOT_ESTABLISHED, claim.lang).search(claim.text):
+        return []
     # Of several "not established" phrases, the one in the sentence most about the claim.
     evidence_no = max(
         _pattern(_NOT_ESTABLISHED, evidence.lang).finditer(evidence.text),
         key=lambda m: len(evidence.shared_anchors(claim, m.start())),
         default=None,
     )
-    if asserted and not not_established and evidence_no:
+    if evidence_no:
         # Only a sentence about the claim's names and places counts: "did not conclude" about
         # another question of the same report is not a mismatch with this claim.
         shared = evidence.shared_anchors(claim, evidence_no.start())
@@ -833,7 +836,7 @@ def _modality(claim: _Facts, evidence: _Facts) -> list[Signal]:
             )
         ]
     hedged = _pattern(_HEDGED, evidence.lang).search(evidence.text)
-    if asserted and not not_established and hedged:
+    if hedged:
         return [
             Signal(
                 "modality",
