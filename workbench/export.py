@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
-from workbench.report import ReportOptions, render, select_rows
+from workbench.report import ReportOptions, render_counted, select_rows
 from workbench.workspace import Workspace
 
 
@@ -47,14 +48,33 @@ def write_atomic(text: str, output: Path | None) -> None:
         raise
 
 
-def export(workspace: Workspace, output: Path | None, fmt: str, options: ReportOptions) -> int:
-    """Write the `fmt` report of the workspace's claims selected by `options`; return the
-    number of claims in it."""
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote: how many claims, and how many distinct unsafe URLs (neither
+    http, https nor relative) it left out."""
+
+    claims: int
+    dropped_urls: int = 0
+
+    def dropped_note(self) -> str:
+        """The one line for stderr about the URLs left out ("" when none were)."""
+        if not self.dropped_urls:
+            return ""
+        n = self.dropped_urls
+        return (
+            f"workbench: left out {n} URL{'s' if n != 1 else ''} that {'are' if n != 1 else 'is'} "
+            "not a safe web link (only http, https and relative URLs are exported)"
+        )
+
+
+def export(workspace: Workspace, output: Path | None, fmt: str, options: ReportOptions) -> Exported:
+    """Write the `fmt` report of the workspace's claims selected by `options`."""
     rows = select_rows(workspace.export_rows(), options.status, options.article)
-    write_atomic(render(fmt, rows, options), output)
-    return len(rows)
+    text, dropped = render_counted(fmt, rows, options)
+    write_atomic(text, output)
+    return Exported(len(rows), dropped)
 
 
 def export_jsonl(workspace: Workspace, output: Path | None) -> int:
     """Write one JSON object per claim to `output` (stdout if None); return the count."""
-    return export(workspace, output, "jsonl", ReportOptions(status="all"))
+    return export(workspace, output, "jsonl", ReportOptions(status="all")).claims

@@ -7,9 +7,13 @@ options: dates come from the data, never from the clock, so a report is reproduc
 from __future__ import annotations
 
 import json
+import math
+import numbers
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from html import unescape as html_unescape  # (the name html is the submodule html.py)
 from typing import Any
 
 from workbench.errors import InputError
@@ -18,6 +22,18 @@ from workbench.scale import BY_ID, SCALE, Rating
 FORMATS = ("jsonl", "claimreview", "csv", "markdown", "html")
 STATUSES = ("reviewed", "all")
 LANGS = ("en", "fr")
+
+# Every float an export writes (scores, signals) is rounded to this many decimals: the last
+# digits of a similarity move with the BLAS or numpy build, and an export must not.
+FLOAT_DECIMALS = 4
+
+# The only schemes a link in a report may have; anything else (javascript:, data:, vbscript:,
+# file:, ...) could run code or read files when a reader follows it.
+SAFE_SCHEMES = frozenset({"http", "https"})
+# Fields of the exported data that hold a URL (evidence, article, source), by name.
+URL_KEYS = frozenset({"url", "uri", "href", "src", "link"})
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_C0_AND_SPACE = "".join(chr(i) for i in range(0x21))
 
 # The few words of the human-readable reports, in the two languages of the scale.
 TEXT = {
@@ -112,15 +128,113 @@ def top_citation(row: dict[str, Any]) -> dict[str, Any] | None:
     return cited[0] if cited else None
 
 
-def safe_url(url: str) -> str:
-    """The URL if it is a web address, else "" (no javascript: or data: links)."""
-    return url if url.lower().startswith(("https://", "http://")) else ""
+def safe_url(url: str | None, *, relative: bool = True) -> str:
+    """The URL, trimmed, if following it can only load a web page, else "".
+
+    Allowed: http and https, and (with `relative`) references without a scheme. The scheme
+    is read the way browsers and Markdown renderers read it: leading spaces and control
+    characters, tabs and newlines anywhere, backslashes and HTML entities (however often
+    encoded) cannot disguise `javascript:`, `data:`, `vbscript:` or `file:`. Every report
+    format passes each URL it writes through here."""
+    if not url:
+        return ""
+    # What a browser ignores: C0 controls and spaces at the ends, tabs and newlines anywhere.
+    cleaned = re.sub(r"[\t\n\r]", "", url.strip(_C0_AND_SPACE).strip())
+    form = cleaned
+    for _ in range(4):
+        scheme = _SCHEME.match(_without_disguise(form))
+        if scheme is None:
+            if not relative or not cleaned:
+                return ""
+        elif scheme.group()[:-1].lower() not in SAFE_SCHEMES:
+            return ""
+        decoded = html_unescape(form)
+        if decoded == form:
+            return cleaned
+        form = decoded
+    return ""  # entities inside entities inside entities: no real link looks like that
+
+
+def _without_disguise(url: str) -> str:
+    """`url` without the characters a reader may skip inside a scheme ("java\tscript:")."""
+    return "".join(
+        char for char in url if char.isprintable() and not char.isspace() and char != "\\"
+    )
+
+
+def round_float(value: float) -> float | None:
+    """`value` rounded to FLOAT_DECIMALS (no -0.0); None for NaN and infinities, which JSON
+    cannot hold."""
+    value = float(value)
+    if not math.isfinite(value):
+        return None
+    return round(value, FLOAT_DECIMALS) + 0.0
+
+
+def _is_url_key(key: object) -> bool:
+    name = str(key).lower()
+    return name in URL_KEYS or name.rsplit("_", 1)[-1] in URL_KEYS
+
+
+def clean(value: Any, dropped: set[str]) -> Any:
+    """A copy of `value` (exported rows) with every float rounded and every URL field
+    passed through `safe_url`; the URLs it refused are added to `dropped`."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if isinstance(item, str) and _is_url_key(key):
+                out[key] = safe_url(item)
+                if item.strip() and not out[key]:
+                    dropped.add(item)
+            else:
+                out[key] = clean(item, dropped)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [clean(item, dropped) for item in value]
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        return round_float(value)
+    return value
+
+
+def script_safe_json(text: str) -> str:
+    """JSON text that can be pasted inside <script type="application/ld+json"> (or any HTML)
+    as it is: no `</script>` or `<!--` can end the element, no U+2028/U+2029 breaks a line."""
+    for char, escaped in (
+        ("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"),
+        ("\u2028", "\\u2028"), ("\u2029", "\\u2029"),
+    ):  # fmt: skip
+        text = text.replace(char, escaped)
+    return text
 
 
 def render(fmt: str, rows: Sequence[dict[str, Any]], options: ReportOptions) -> str:
     """The report of `rows` (already selected) in format `fmt`."""
+    return render_counted(fmt, rows, options)[0]
+
+
+def render_counted(
+    fmt: str, rows: Sequence[dict[str, Any]], options: ReportOptions
+) -> tuple[str, int]:
+    """The report of `rows` in format `fmt`, and how many distinct unsafe URLs (from the
+    rows, or from the settings the format uses) were left out of it."""
     if options.lang not in LANGS:
         raise InputError(f"unknown language {options.lang!r}; use one of: {', '.join(LANGS)}")
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    dropped: set[str] = set()
+    rows = clean(list(rows), dropped)
+    if fmt == "claimreview":
+        # Only ClaimReview shows the publisher's URLs; schema.org wants them absolute.
+        gated = {
+            name: safe_url(getattr(options, name), relative=False)
+            for name in ("organization_url", "review_url")
+        }
+        dropped |= {getattr(options, k) for k, v in gated.items() if getattr(options, k) and not v}
+        options = replace(options, **gated)
+    return _render(fmt, rows, options), len(dropped)
+
+
+def _render(fmt: str, rows: Sequence[dict[str, Any]], options: ReportOptions) -> str:
     if fmt == "jsonl":
         return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     if fmt == "claimreview":

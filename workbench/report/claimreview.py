@@ -6,8 +6,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from workbench.errors import InputError
 from workbench.extract.claimant import guess_claimant
-from workbench.report import ReportOptions, label, rating_of, safe_url
+from workbench.report import ReportOptions, label, rating_of, safe_url, script_safe_json
 from workbench.scale import BEST_RATING, WORST_RATING
 
 SHORT = 75
@@ -29,8 +30,8 @@ def claim_review(row: dict[str, Any], options: ReportOptions) -> dict[str, Any] 
         return None
     verdict = row["verdict"]
     organization: dict[str, Any] = {"@type": "Organization", "name": options.organization}
-    if options.organization_url:
-        organization["url"] = options.organization_url
+    if safe_url(options.organization_url, relative=False):
+        organization["url"] = safe_url(options.organization_url, relative=False)
     claimant = row.get("claimant") or guess_claimant(row["claim"])
     author = (
         {"@type": "Person", "name": claimant}
@@ -38,8 +39,8 @@ def claim_review(row: dict[str, Any], options: ReportOptions) -> dict[str, Any] 
         else {"@type": "Organization", "name": row["article"]}
     )
     appearance: dict[str, Any] = {"@type": "CreativeWork"}
-    url = row.get("article_url") or row["article"]
-    if safe_url(url):
+    url = safe_url(row.get("article_url") or row["article"], relative=False)
+    if url:
         appearance["url"] = url
     else:
         appearance["name"] = row["article"]
@@ -56,7 +57,15 @@ def claim_review(row: dict[str, Any], options: ReportOptions) -> dict[str, Any] 
         "@type": "ClaimReview",
     }
     if options.review_url:
-        out["url"] = options.review_url.format(claim_id=row["claim_id"])
+        try:
+            review_url = options.review_url.format(claim_id=row["claim_id"])
+        except (AttributeError, KeyError, IndexError, ValueError) as exc:
+            raise InputError(
+                f"[publish] review_url {options.review_url!r} is not a template with "
+                "{claim_id} only (write a literal brace as {{ or }})"
+            ) from exc
+        if safe_url(review_url, relative=False):
+            out["url"] = safe_url(review_url, relative=False)
     out.update(
         # The claim as it reads alone: who and when resolved, as a reader of the review needs.
         claimReviewed=short_claim(row.get("standalone") or row["claim"]),
@@ -76,6 +85,7 @@ def claim_review(row: dict[str, Any], options: ReportOptions) -> dict[str, Any] 
 
 
 def render_claimreview(rows: Sequence[dict[str, Any]], options: ReportOptions) -> str:
-    """A JSON list of ClaimReview objects, one per claim with a verdict."""
+    """A JSON list of ClaimReview objects, one per claim with a verdict, safe to paste
+    inside <script type="application/ld+json"> (`<`, `>`, `&` written as \\u escapes)."""
     reviews = [review for row in rows if (review := claim_review(row, options)) is not None]
-    return json.dumps(reviews, ensure_ascii=False, indent=2) + "\n"
+    return script_safe_json(json.dumps(reviews, ensure_ascii=False, indent=2)) + "\n"

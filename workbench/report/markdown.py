@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
@@ -11,11 +12,17 @@ from workbench.report import TEXT, ReportOptions, counts, label, rating_of, safe
 
 
 def _text(value: str) -> str:
-    """Text that a Markdown renderer shows as written: no raw HTML, no stray links."""
+    """Text that a Markdown renderer shows as written: no raw HTML, no links or images.
+
+    Entities and tags are HTML-escaped; the characters of emphasis, code and [links](...)
+    are backslash-escaped, and so are those by which GFM and linkify turn bare addresses
+    into links (the `:` and `/` of `https://`, `//host`, the `.` of `www.`, any `@`): the
+    reader sees the same text, but nothing in it can be clicked."""
     escaped = html.escape(" ".join(value.split()), quote=False)
-    for char in "\\`*_[]":
+    for char in "\\`*_[]@":
         escaped = escaped.replace(char, "\\" + char)
-    return escaped
+    escaped = re.sub(r"([:/])(?=/)", r"\\\1", escaped)
+    return re.sub(r"(?i)\b(www)\.", r"\1\\.", escaped)
 
 
 def _quote(value: str) -> str:
@@ -25,7 +32,10 @@ def _quote(value: str) -> str:
 def _source(cited: dict[str, Any]) -> str:
     title = _text(cited.get("title") or cited.get("evidence_id") or "")
     url = safe_url(cited.get("url") or "")
-    link = f"[{title}](<{url.replace('>', '%3E')}>)" if url else title
+    # Inside <...> a destination may hold spaces; < > and \ could end or escape it early.
+    for char, code in (("\\", "%5C"), ("<", "%3C"), (">", "%3E")):
+        url = url.replace(char, code)
+    link = f"[{title}](<{url}>)" if url else title
     details = [_text(x) for x in (cited.get("publisher"), cited.get("published")) if x]
     return ", ".join([link, *details])
 
