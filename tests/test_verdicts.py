@@ -172,3 +172,149 @@ def test_a_verdict_survives_the_process_being_killed(ws: Workspace) -> None:
     with Workspace.open(Path(root)) as reopened:
         assert verdicts.get_state(reopened, 1).verdict == "misleading"
     assert os.path.exists(os.path.join(root, "workbench.db"))
+
+
+def _snapshot(ws: Workspace, claim_id: int) -> tuple:
+    """Everything a change may touch: the stored review state, its row and the audit trail."""
+    row = ws.conn.execute("SELECT * FROM verdicts WHERE claim_id = ?", (claim_id,)).fetchone()
+    return verdicts.get_state(ws, claim_id), row, _audit(ws, claim_id)
+
+
+def _reviewed(ws: Workspace) -> tuple[int, int]:
+    """Claim 1 with a verdict, a note and one citation by ana; a second stored passage."""
+    first, second = (m["passage_id"] for m in ws.matches(1)[:2])
+    verdicts.apply_changes(ws, 1, "ana", verdict="true", note="checked", cite=[first])
+    return first, second
+
+
+def test_a_change_set_is_one_transaction_with_an_audit_row_per_part(ws: Workspace) -> None:
+    first, second = (m["passage_id"] for m in ws.matches(1)[:2])
+    history = verdicts.History()
+    change = history.record(
+        verdicts.apply_changes(
+            ws, 1, "ana", verdict="Plutôt faux", note="voir source", cite=[first, second, first]
+        )
+    )
+    assert change.old == verdicts.ReviewState()
+    assert change.new == verdicts.get_state(ws, 1)
+    assert (change.new.verdict, change.new.note, change.new.cited_ids) == (
+        "mostly-false", "voir source", (first, second)
+    )  # fmt: skip
+    rows = _audit(ws, 1)
+    assert [r[1] for r in rows] == ["verdict", "note", "cite", "cite"]
+    # The rows chain: each part's "before" is the previous part's "after".
+    assert all(rows[i][3] == rows[i + 1][2] for i in range(len(rows) - 1))
+    assert verdicts.ReviewState.from_json(rows[-1][3]) == change.new
+    # One command is one undo step.
+    history.undo(ws, "ana")
+    assert verdicts.get_state(ws, 1) == verdicts.ReviewState()
+    assert _audit(ws, 1)[-1][1] == "undo verdict, note, cite"
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"verdict": "false", "note": "new", "cite": [99999]}, "no evidence passage with id 99999"),
+        ({"verdict": "false", "cite": [2**70, 88888]}, f"passages with ids {2**70}, 88888"),
+        ({"verdict": "kinda", "note": "new"}, "unknown verdict"),
+        ({"note": "new", "cite": [1], "uncite": [1]}, "cannot both cite and uncite"),
+        ({}, "nothing to change"),
+    ],
+)
+def test_an_invalid_change_set_writes_nothing(ws: Workspace, changes: dict, error: str) -> None:
+    _reviewed(ws)
+    before = _snapshot(ws, 1)
+    with pytest.raises(InputError, match=error):
+        verdicts.apply_changes(ws, 1, "ben", **changes)
+    assert _snapshot(ws, 1) == before
+
+
+def test_ids_beyond_sqlite_integers_are_missing_not_a_crash(ws: Workspace) -> None:
+    for claim_id in (2**63, -(2**63) - 1, 99999999999999999999999):
+        with pytest.raises(InputError, match=f"no claim with id {claim_id} in"):
+            verdicts.set_verdict(ws, claim_id, "true", "ana")
+    with pytest.raises(InputError, match=f"no evidence passage with id {2**64} in"):
+        verdicts.cite(ws, 1, 2**64, "ana")
+    assert _audit(ws, 1) == []
+
+
+def test_clearing_a_verdict_is_an_audited_undoable_change(ws: Workspace) -> None:
+    _reviewed(ws)
+    history = verdicts.History()
+    history.record(verdicts.apply_changes(ws, 1, "ben", verdict=""))
+    state = verdicts.get_state(ws, 1)
+    assert (state.verdict, state.note, len(state.cited)) == ("", "checked", 1)
+    reviewer, action, old, new = _audit(ws, 1)[-1]
+    assert (reviewer, action) == ("ben", "clear verdict")
+    assert (json.loads(old)["verdict"], json.loads(new)["verdict"]) == ("true", "")
+    history.undo(ws, "ben")
+    assert verdicts.get_state(ws, 1).verdict == "true"
+
+
+class _FailingConnection:
+    """A connection that runs `fail()` just before its `fail_at`-th write statement."""
+
+    def __init__(self, conn: sqlite3.Connection, fail_at: int, fail) -> None:
+        self._conn, self._fail_at, self._fail, self.writes = conn, fail_at, fail, 0
+
+    def execute(self, sql: str, *args):
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "COMMIT")):
+            self.writes += 1
+            if self.writes == self._fail_at:
+                self._fail()
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name: str):
+        return getattr(self._conn, name)
+
+
+# A three-part change is 5 writes: 3 audit rows, the verdict row, the commit.
+_WRITES = 5
+
+
+def _raise() -> None:
+    raise RuntimeError("disk gone")
+
+
+@pytest.mark.parametrize("fail_at", range(1, _WRITES + 1))
+def test_a_write_failing_midway_leaves_everything_as_it_was(ws: Workspace, fail_at: int) -> None:
+    _, second = _reviewed(ws)
+    before = _snapshot(ws, 1)
+    real = ws.conn
+    ws.conn = _FailingConnection(real, fail_at, _raise)  # type: ignore[assignment]
+    with pytest.raises(RuntimeError, match="disk gone"):
+        verdicts.apply_changes(ws, 1, "ben", verdict="false", note="changed", cite=[second])
+    assert ws.conn.writes == fail_at
+    ws.conn = real
+    assert _snapshot(ws, 1) == before
+    # The workspace is left usable: no transaction is left open.
+    verdicts.apply_changes(ws, 1, "ben", verdict="false", note="changed", cite=[second])
+    assert verdicts.get_state(ws, 1).verdict == "false"
+
+
+_KILL_SCRIPT = """
+import os, signal, sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from test_verdicts import _FailingConnection
+from workbench import verdicts
+from workbench.workspace import Workspace
+ws = Workspace.open(Path({root!r}))
+ws.conn = _FailingConnection(ws.conn, {fail_at}, lambda: os.kill(os.getpid(), signal.SIGKILL))
+verdicts.apply_changes(ws, 1, "ben", verdict="false", note="changed", cite=[{passage}])
+"""
+
+
+@pytest.mark.parametrize("fail_at", [3, _WRITES])
+def test_a_kill_midway_through_a_change_leaves_all_or_nothing(ws: Workspace, fail_at: int) -> None:
+    _, second = _reviewed(ws)
+    before = _snapshot(ws, 1)
+    root = str(ws.root)
+    ws.close()
+    script = _KILL_SCRIPT.format(
+        tests=str(Path(__file__).parent), root=root, fail_at=fail_at, passage=second
+    )
+    done = subprocess.run([sys.executable, "-c", script])
+    assert done.returncode == -signal.SIGKILL
+    with Workspace.open(Path(root)) as reopened:
+        assert _snapshot(reopened, 1) == before

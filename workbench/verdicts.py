@@ -1,14 +1,18 @@
 """Provides the reviewer's actions on claims: verdicts, notes, citations, edits, undo and redo.
 
-Each action is one transaction that writes the claim's new review state and an audit row
-holding the state before and after, so nothing a reviewer does is ever lost and every change
-can be undone (by another audited action). The CLI and the review UI call these functions.
+Each action, however many parts it has (a verdict, a note, citations), is checked whole and
+then written in one transaction with the claim's new review state and an audit row per part
+holding the state before and after, so nothing a reviewer does is ever lost or half-written
+and every change can be undone (by another audited action). The CLI and the review UI call
+these functions.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -65,23 +69,66 @@ def get_state(workspace: Workspace, claim_id: int) -> ReviewState:
     return ReviewState(row[0], row[1], tuple(json.loads(row[2])))
 
 
+# SQLite stores 64-bit integers: an id outside them names no row, and passing one to the
+# driver raises OverflowError instead of finding nothing. Every id a user types reaches the
+# database through the checks below, so this is the one place that knows.
+_SQLITE_IDS = range(-(2**63), 2**63)
+
+
 def _require_claim(workspace: Workspace, claim_id: int) -> None:
-    if not workspace.conn.execute("SELECT 1 FROM claims WHERE id = ?", (claim_id,)).fetchone():
+    if (
+        claim_id not in _SQLITE_IDS
+        or not workspace.conn.execute("SELECT 1 FROM claims WHERE id = ?", (claim_id,)).fetchone()
+    ):
         raise InputError(f"no claim with id {claim_id} in {workspace.root}")
 
 
-def _apply(
-    workspace: Workspace,
-    claim_id: int,
-    action: str,
-    reviewer: str,
-    change: Any,
-) -> Change:
-    """Read the state, compute the new one with `change(old)`, write both in one transaction."""
-    _require_claim(workspace, claim_id)
+def _citations(workspace: Workspace, passage_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """A copy of each passage, in order; an error naming every id that is not stored.
+
+    A citation keeps a copy of what was cited: the reviewer's evidence survives a later
+    re-ingest that changes or removes the passage. Any stored passage can be cited, not only
+    the claim's matches: a reviewer may find the evidence by another search."""
+    rows = workspace.passages([i for i in passage_ids if i in _SQLITE_IDS])
+    missing = [str(i) for i in passage_ids if i not in rows]
+    if missing:
+        noun = "passage with id" if len(missing) == 1 else "passages with ids"
+        raise InputError(f"no evidence {noun} {', '.join(missing)} in {workspace.root}")
+    return [
+        {
+            "passage_id": row.id,
+            "evidence_id": row.doc_key,
+            "title": row.title,
+            "url": row.url,
+            "publisher": row.publisher,
+            "published": row.published,
+            "lang": row.lang,
+            "text": row.text,
+        }
+        for row in (rows[i] for i in passage_ids)
+    ]
+
+
+_Step = tuple[str, Callable[[ReviewState], ReviewState]]
+
+
+def _write(workspace: Workspace, claim_id: int, reviewer: str, steps: Sequence[_Step]) -> Change:
+    """The one write path: apply `steps` to the stored state in one transaction.
+
+    Each step gets an audit row holding the state before and after it; the verdict row is
+    written once at the end. A failure or a kill anywhere before the commit leaves the claim
+    and its audit trail exactly as they were."""
     with workspace.transaction() as conn:
-        old = get_state(workspace, claim_id)
-        new = change(old)
+        at = _now()
+        first = state = get_state(workspace, claim_id)
+        for action, step in steps:
+            new = step(state)
+            conn.execute(
+                "INSERT INTO audit_log(claim_id, at, reviewer, action, old, new, note) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (claim_id, at, reviewer, action, state.as_json(), new.as_json(), new.note),
+            )
+            state = new
         conn.execute(
             "INSERT INTO verdicts(claim_id, verdict, note, reviewer, cited, updated_at) "
             "VALUES (?,?,?,?,?,?) ON CONFLICT(claim_id) DO UPDATE SET verdict = excluded.verdict,"
@@ -89,69 +136,83 @@ def _apply(
             " updated_at = excluded.updated_at",
             (
                 claim_id,
-                new.verdict,
-                new.note,
+                state.verdict,
+                state.note,
                 reviewer,
-                json.dumps(list(new.cited), ensure_ascii=False),
-                _now(),
+                json.dumps(list(state.cited), ensure_ascii=False),
+                at,
             ),
         )
-        conn.execute(
-            "INSERT INTO audit_log(claim_id, at, reviewer, action, old, new, note) "
-            "VALUES (?,?,?,?,?,?,?)",
-            (claim_id, _now(), reviewer, action, old.as_json(), new.as_json(), new.note),
-        )
-    return Change(claim_id, action, old, new)
+    action = ", ".join(dict.fromkeys(action for action, _ in steps))
+    return Change(claim_id, action, first, state)
+
+
+def apply_changes(
+    workspace: Workspace,
+    claim_id: int,
+    reviewer: str,
+    *,
+    verdict: str | None = None,
+    note: str | None = None,
+    cite: Iterable[int] = (),
+    uncite: Iterable[int] = (),
+) -> Change:
+    """Change a claim's verdict, note and citations together: all of it is written, or none.
+
+    `verdict` is an id, label or key of the scale ('' clears it); None leaves a field as it
+    is. Everything is checked before anything is written (the claim, the verdict, every cited
+    passage), then each part is applied in order (verdict, note, citations) in one transaction
+    with one audit row per part. The returned change spans them all, so one undo reverts it."""
+    _require_claim(workspace, claim_id)
+    cite_ids = list(dict.fromkeys(int(i) for i in cite))
+    uncite_ids = list(dict.fromkeys(int(i) for i in uncite))
+    both = [str(i) for i in cite_ids if i in uncite_ids]
+    if both:
+        raise InputError(f"cannot both cite and uncite passage {', '.join(both)}")
+    steps: list[_Step] = []
+    if verdict is not None:
+        if verdict:
+            verdict_id = parse_verdict(verdict).id
+            steps.append(("verdict", lambda old: replace(old, verdict=verdict_id)))
+        else:
+            steps.append(("clear verdict", lambda old: replace(old, verdict="")))
+    if note is not None:
+        steps.append(("note", lambda old: replace(old, note=note)))
+    for citation in _citations(workspace, cite_ids):
+        steps.append(("cite", functools.partial(_add_citation, citation=citation)))
+    for passage_id in uncite_ids:
+        steps.append(("uncite", functools.partial(_drop_citation, passage_id=passage_id)))
+    if not steps:
+        raise InputError(f"nothing to change on claim {claim_id}")
+    return _write(workspace, claim_id, reviewer, steps)
+
+
+def _add_citation(old: ReviewState, citation: dict[str, Any]) -> ReviewState:
+    if citation["passage_id"] in old.cited_ids:
+        return old
+    return replace(old, cited=(*old.cited, citation))
+
+
+def _drop_citation(old: ReviewState, passage_id: int) -> ReviewState:
+    return replace(old, cited=tuple(c for c in old.cited if c["passage_id"] != passage_id))
 
 
 def set_verdict(workspace: Workspace, claim_id: int, verdict: str, reviewer: str) -> Change:
     """Give a claim a verdict (an id, label or key of the scale; '' clears it)."""
-    verdict_id = parse_verdict(verdict).id if verdict else ""
-    return _apply(
-        workspace, claim_id, "verdict", reviewer, lambda old: replace(old, verdict=verdict_id)
-    )
+    return apply_changes(workspace, claim_id, reviewer, verdict=verdict)
 
 
 def set_note(workspace: Workspace, claim_id: int, note: str, reviewer: str) -> Change:
-    return _apply(workspace, claim_id, "note", reviewer, lambda old: replace(old, note=note))
-
-
-def _citation(workspace: Workspace, passage_id: int) -> dict[str, Any]:
-    # A citation keeps a copy of what was cited: the reviewer's evidence survives a later
-    # re-ingest that changes or removes the passage.
-    rows = workspace.passages([passage_id])
-    if passage_id not in rows:
-        raise InputError(f"no evidence passage with id {passage_id} in {workspace.root}")
-    row = rows[passage_id]
-    return {
-        "passage_id": row.id,
-        "evidence_id": row.doc_key,
-        "title": row.title,
-        "url": row.url,
-        "publisher": row.publisher,
-        "published": row.published,
-        "lang": row.lang,
-        "text": row.text,
-    }
+    return apply_changes(workspace, claim_id, reviewer, note=note)
 
 
 def cite(workspace: Workspace, claim_id: int, passage_id: int, reviewer: str) -> Change:
     """Attach an evidence passage to the claim's verdict (no-op if already cited)."""
-    citation = _citation(workspace, passage_id)
-
-    def change(old: ReviewState) -> ReviewState:
-        if passage_id in old.cited_ids:
-            return old
-        return replace(old, cited=(*old.cited, citation))
-
-    return _apply(workspace, claim_id, "cite", reviewer, change)
+    return apply_changes(workspace, claim_id, reviewer, cite=[passage_id])
 
 
 def uncite(workspace: Workspace, claim_id: int, passage_id: int, reviewer: str) -> Change:
-    def change(old: ReviewState) -> ReviewState:
-        return replace(old, cited=tuple(c for c in old.cited if c["passage_id"] != passage_id))
-
-    return _apply(workspace, claim_id, "uncite", reviewer, change)
+    return apply_changes(workspace, claim_id, reviewer, uncite=[passage_id])
 
 
 def toggle_cite(workspace: Workspace, claim_id: int, passage_id: int, reviewer: str) -> Change:
@@ -164,7 +225,8 @@ def restore(
     workspace: Workspace, claim_id: int, state: ReviewState, reviewer: str, action: str
 ) -> Change:
     """Put back a whole earlier state (undo, redo), itself recorded in the audit log."""
-    return _apply(workspace, claim_id, action, reviewer, lambda old: state)
+    _require_claim(workspace, claim_id)
+    return _write(workspace, claim_id, reviewer, [(action, lambda old: state)])
 
 
 def edit_claim(workspace: Workspace, claim_id: int, text: str, reviewer: str) -> None:
