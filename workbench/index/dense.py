@@ -244,7 +244,8 @@ def save_index(index, path: Path) -> None:
 TEMP_FILE = re.compile(r"\.(?P<name>.+\.faiss)\.(?P<pid>\d+)\.tmp")
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process `pid` is running (another user's counts)."""
     try:
         os.kill(pid, 0)
     except PermissionError:
@@ -259,7 +260,7 @@ def stale_temp_files(folder: Path) -> list[Path]:
     found = []
     for path in Path(folder).glob(".*.faiss.*.tmp"):
         match = TEMP_FILE.fullmatch(path.name)
-        if match and path.is_file() and not _pid_alive(int(match["pid"])):
+        if match and path.is_file() and not pid_alive(int(match["pid"])):
             found.append(path)
     return found
 
