@@ -75,6 +75,31 @@ def test_damaged_manifest_reads_as_missing(tmp_path: Path) -> None:
     assert ws.read_manifest() is None
 
 
+def test_manifest_records_every_index_file_and_count(tmp_path: Path) -> None:
+    import hashlib
+
+    from workbench.embed import HashingEmbedder
+    from workbench.ingest import ingest
+
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(f'{{"id": "d{i}", "text": "Passage {i}."}}\n' for i in range(9)))
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    ingest(ws, [corpus], [HashingEmbedder(16)])
+    manifest = ws.read_manifest()
+    on_disk = sorted(
+        p.relative_to(ws.index_dir).as_posix()
+        for p in ws.index_dir.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
+    )
+    assert sorted(manifest["files"]) == on_disk and "bm25/ids.npy" in on_disk
+    for name, record in manifest["files"].items():
+        data = (ws.index_dir / name).read_bytes()
+        assert record["size"] == len(data)
+        assert record["sha256"] == hashlib.sha256(data).hexdigest()
+    assert [m["vectors"] for m in manifest["models"]] == [9]
+    assert [e["documents"] for e in manifest["lexical"]] == [9, 9]
+
+
 def test_index_text_in_sql_and_python_agree(tmp_path: Path) -> None:
     from workbench.embed import HashingEmbedder
     from workbench.ingest import ingest

@@ -43,3 +43,11 @@ class ModelMismatchError(WorkspaceError):
     """The workspace was built with another embedding configuration."""
 
     exit_code = ExitCode.MODEL_MISMATCH
+
+
+class DamagedWorkspaceError(WorkspaceError):
+    """The workspace's database is damaged or is not a database: never written into."""
+
+
+class ReadOnlyWorkspaceError(WorkspaceError):
+    """A command that writes met a workspace this process may only read."""

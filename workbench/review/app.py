@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer
 
-from workbench.errors import WorkbenchError
+from workbench.errors import DamagedWorkspaceError, WorkbenchError
 from workbench.queue import list_queue, load_position, progress, save_position
 from workbench.review.data import ArticleContexts, Context, claim_matches
 from workbench.review.filters import QueueFilter
@@ -54,7 +54,7 @@ from workbench.verdicts import (
     set_verdict,
     toggle_cite,
 )
-from workbench.workspace import ClaimRow, Workspace
+from workbench.workspace import ClaimRow, Workspace, database_error
 
 T = TypeVar("T")
 RetrieverFactory = Callable[[Workspace], Any]
@@ -154,6 +154,15 @@ class ReviewApp(App[None]):
             )
         keys = self._keys_by_id()
         self.query_one(VerdictKeys).show([(keys.get(f"verdict-{r.id}", "-"), r.id) for r in SCALE])
+        if self.ws.read_only:
+            self.notify(
+                "Read-only workspace: claims and evidence can be read, but verdicts, notes, "
+                "citations and edits cannot be saved.",
+                severity="warning",
+                timeout=8,
+            )
+        else:
+            self._check_integrity()
         saved = self._attempt("read your last position", load_position, self.ws, self.reviewer)
         self._load_queue(keep=saved)
 
@@ -178,8 +187,21 @@ class ReviewApp(App[None]):
         try:
             return func(*args)
         except (WorkbenchError, sqlite3.Error, OSError) as exc:
+            if isinstance(exc, sqlite3.Error):
+                # One line that names the problem (a damaged file, a full disk, a lock).
+                exc = database_error(exc, self.ws.db_path)
+                if isinstance(exc, DamagedWorkspaceError):
+                    self.ws.mark_damaged(exc.message)  # nothing more is written into it
             self.notify(f"Could not {what}: {exc}", severity="error", timeout=8)
             return None
+
+    def _refused_read_only(self) -> bool:
+        """In a read-only workspace, one line instead of a write; True when refused."""
+        if self.ws.read_only:
+            self.notify(
+                "Read-only workspace: nothing can be saved here.", severity="warning", timeout=4
+            )
+        return self.ws.read_only
 
     def _load_queue(self, keep: int | None = None) -> None:
         query = self.queue_filter.query()
@@ -219,7 +241,9 @@ class ReviewApp(App[None]):
         self.hints_revealed = False
         if not self._attempt("read the claim", self._read_claim, claim_id):
             self._read_claim(None)
-        if self.claim is not None:
+        # The position is saved once the integrity check is done (`_check_integrity`): never
+        # into a damaged file, and the first screen does not wait for the check.
+        if self.claim is not None and not self.ws.read_only and self.ws.integrity_known():
             self._attempt(
                 "save your position", save_position, self.ws, self.reviewer, self.claim.id
             )
@@ -439,7 +463,7 @@ class ReviewApp(App[None]):
             self._state_changed(change.claim_id, change.new, render)
 
     def action_verdict(self, verdict_id: str) -> None:
-        if self.claim is None:
+        if self.claim is None or self._refused_read_only():
             return
         change = self._attempt(
             "save the verdict", set_verdict, self.ws, self.claim.id, verdict_id, self.reviewer
@@ -455,6 +479,8 @@ class ReviewApp(App[None]):
         if self.claim is None or match is None:
             self.notify("No evidence to cite for this claim.", severity="warning")
             return
+        if self._refused_read_only():
+            return
         self._record(
             self._attempt(
                 "cite the evidence",
@@ -467,7 +493,7 @@ class ReviewApp(App[None]):
         )
 
     def action_note(self) -> None:
-        if self.claim is None:
+        if self.claim is None or self._refused_read_only():
             return
         claim_id = self.claim.id
 
@@ -487,6 +513,8 @@ class ReviewApp(App[None]):
         if not stack:
             self.notify(f"Nothing to {verb}.", timeout=2)
             return
+        if self._refused_read_only():
+            return
         # History keeps the step on its stack when the write fails (a locked database).
         change = self._attempt(verb, step, self.ws, self.reviewer)
         if change is None:
@@ -505,7 +533,7 @@ class ReviewApp(App[None]):
         self._step_history(undo=False)
 
     def action_edit_claim(self) -> None:
-        if self.claim is None:
+        if self.claim is None or self._refused_read_only():
             return
         claim = self.claim
 
@@ -652,6 +680,21 @@ class ReviewApp(App[None]):
             self.post_message(HintsFailed(claim_id, generation, f"{type(exc).__name__}: {exc}"))
             return
         self.post_message(HintsReady(claim_id, generation, lines))
+
+    @work(thread=True, group="integrity")
+    def _check_integrity(self) -> None:
+        # The check before the first write reads the whole file (about a second per 100,000
+        # passages, see workbench.workspace): run here, a verdict key pressed meanwhile waits
+        # for its result instead of the first screen.
+        try:
+            with Workspace.open(self.workspace_path) as ws:
+                ws.check_integrity()
+        except (WorkbenchError, sqlite3.Error) as exc:
+            if isinstance(exc, sqlite3.Error):
+                exc = database_error(exc, self.ws.db_path)
+            self.call_from_thread(
+                self.notify, f"{exc}; nothing will be saved", severity="error", timeout=30
+            )
 
     @work(thread=True, group="export")
     def _export(self, path: Path) -> None:
