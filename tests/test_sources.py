@@ -346,15 +346,16 @@ HTML = """<!DOCTYPE html>
 def test_html_visible_text_and_metadata(tmp_path: Path) -> None:
     path = write(tmp_path / "page.html", HTML)
     (doc,) = read(path)
+    # The article's text only (not the menu), a blank line between paragraphs.
     assert doc.text == (
-        "Accueil\n\n"
         "Rencontre à Sotchi\n\n"
         "M. Poutine a déclaré qu'il était prêt. Il a ajouté « merci ».\n\n"
-        "Ligne un\nLigne deux\n\n"
-        "Point A\n\n"
-        "Point B"
+        "Ligne un\n\nLigne deux\n\n"
+        "- Point A\n\n"
+        "- Point B"
     )
     for hidden in (
+        "Accueil",
         "secret",
         "color",
         "caché",
@@ -365,7 +366,7 @@ def test_html_visible_text_and_metadata(tmp_path: Path) -> None:
         "modèle",
     ):
         assert hidden not in doc.text
-    assert doc.title == "Poutine et Pompeo – Exemple"
+    assert doc.title == "Rencontre à Sotchi"
     assert doc.url == "https://example.org/canon"
     assert doc.publisher == "Exemple Info"
     assert doc.published == "2019-05-14"
@@ -386,13 +387,94 @@ def test_html_fallbacks(tmp_path: Path) -> None:
     assert doc.url == "https://example.org/og"
     assert doc.published == "2019-05-15"
     assert doc.lang == ""
+    # A short page is read whole, its sentences not broken at inline elements; the words of
+    # a <time> element stay in their sentence.
     assert doc.text == "Titre principal\n\nPublié le 15 mai."
 
 
 def test_html_without_visible_text(tmp_path: Path) -> None:
     path = write(tmp_path / "vide.html", "<html><head><title>T</title></head><body> </body></html>")
-    with pytest.raises(InputError, match=r"vide\.html: no visible text"):
+    with pytest.raises(InputError, match=r"vide\.html: no article text found"):
         read(path)
+
+
+def test_html_news_pages_read_like_articles() -> None:
+    """Evidence pages use the article reader: no menus, cookie banners, comments, scripts."""
+    data = Path(__file__).parent / "data"
+    english, french = read(data / "article-en.html", data / "article-fr.html")
+    assert english.title == "Trump and Putin meet in Osaka"
+    assert english.url == "https://www.dailyledger.example/world/2019/06/28/trump-putin-osaka"
+    assert (english.publisher, english.published, english.lang) == (
+        "The Daily Ledger",
+        "2019-06-28",
+        "en",
+    )
+    assert english.text.count("\n\n") == 5
+    assert french.published == "2019-05-14" and french.lang == "fr"
+    assert "secrétaire d’État" in french.text  # windows-1252, as the page declares
+    for junk in ("cookies", "Subscribe", "12 percent", "300 percent", "Lire aussi", "abonnés"):
+        assert junk not in english.text and junk not in french.text
+
+
+# --- record size limits -------------------------------------------------------------
+
+
+def test_jsonl_record_just_over_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_MAX_RECORD_MB", "0.01")
+    ok = {"id": "a", "text": "x" * 9_000}
+    big = {"id": "b", "text": "y" * 10_000}  # the line is 10,023 bytes
+    path = write(tmp_path / "ev.jsonl", jsonl(ok, ok | {"id": "c"}, big))
+    with pytest.raises(InputError) as caught:
+        read(path)
+    assert caught.value.message.startswith(
+        f"{path}:3: the record is 10,023 bytes, over the 10,000-byte limit"
+    )
+    assert "WORKBENCH_MAX_RECORD_MB" in caught.value.message
+    monkeypatch.setenv("WORKBENCH_MAX_RECORD_MB", "0.02")
+    assert [d.id for d in read(path)] == ["a", "c", "b"]
+    monkeypatch.setenv("WORKBENCH_MAX_RECORD_MB", "lots")
+    with pytest.raises(InputError, match="WORKBENCH_MAX_RECORD_MB='lots': expected a size in MB"):
+        read(path)
+
+
+def test_long_line_found_across_read_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import workbench.sources as sources
+
+    # Lines spanning several read chunks, the long one last and without a final newline.
+    monkeypatch.setattr(sources, "_SCAN_CHUNK", 64)
+    records = [{"id": str(i), "text": "z" * 150} for i in range(5)]
+    path = write(
+        tmp_path / "ev.jsonl", jsonl(*records) + json.dumps({"id": "x", "text": "w" * 400})
+    )
+    assert len(read(path)) == 6
+    with pytest.raises(
+        InputError, match=r"ev\.jsonl:6: the record is more than \d+ bytes, over the 300-byte limit"
+    ):
+        list(iter_documents([path], max_record=300))
+    with pytest.raises(
+        InputError, match=r"ev\.jsonl:1: the record is more than \d+ bytes, over the 100-byte limit"
+    ):
+        list(iter_documents([path], max_record=100))
+
+
+def test_one_document_files_over_the_limit(tmp_path: Path) -> None:
+    text = write(tmp_path / "long.txt", "mot " * 300)
+    markdown = write(tmp_path / "long.md", "# Titre\n\n" + "mot " * 300)
+    table = write(tmp_path / "t.csv", "id,text\na," + "mot " * 300 + "\n")
+    page = write(tmp_path / "p.html", "<html><body><article>" + "<p>mot mot.</p>" * 300)
+    for path, message in (
+        (text, r"long\.txt: the document is 1\.2 kB, over the 1 kB limit"),
+        (markdown, r"long\.md: the document is 1\.2 kB, over the 1 kB limit"),
+        (table, r"t\.csv:2: the record's text is 1\.2 kB, over the 1 kB limit"),
+        (page, r"p\.html: the page's text is 2\.7 kB, over the 1 kB limit"),
+    ):
+        with pytest.raises(InputError, match=message):
+            list(iter_documents([path], max_record=1_000))
+        assert list(iter_documents([path], max_record=5_000))
+    with pytest.raises(InputError, match=r"p\.html: the page is 4\.\d kB, over the 2\.5 kB"):
+        list(iter_documents([page], max_record=500))
 
 
 # --- folders and dispatch ----------------------------------------------------------

@@ -130,3 +130,55 @@ def test_bad_utf16_after_bom() -> None:
 
 def test_trailing_ctrl_z_is_dropped() -> None:
     assert decode_bytes(b"old DOS file\r\n\x1a", "x") == "old DOS file\n"
+
+
+def test_size_limit_refuses_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "big.txt", b"a" * 1_000_001)
+    opened: list[Path] = []
+    real_open = Path.open
+
+    def spy(self: Path, *args, **kwargs):
+        opened.append(self)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", spy)
+    with pytest.raises(InputError) as info:
+        read_text(path, max_bytes=1_000_000, what="the article", hint="raise it with --x")
+    assert info.value.message == (
+        f"{path}: the article is 1,000,001 bytes, over the 1,000,000-byte limit; raise it with --x"
+    )
+    assert opened == []  # refused on its size alone
+    assert read_text(path, max_bytes=1_000_001) == "a" * 1_000_001
+
+
+def test_size_limit_holds_when_stat_cannot_tell(tmp_path: Path) -> None:
+    """A pipe reports size 0: at most limit + 1 bytes are read, then it is refused."""
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as pipe:
+            try:
+                for _ in range(100):
+                    pipe.write(b"b" * 100_000)  # 10 MB offered
+            except BrokenPipeError:
+                pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    with pytest.raises(InputError, match=r"pipe\.txt: file is more than 50,001 bytes, over the"):
+        read_text(fifo, max_bytes=50_000)
+    writer.join(timeout=5)
+
+
+def test_sizes_read_for_people() -> None:
+    from workbench.textio import megabytes, too_large
+
+    assert megabytes(2_000_000) == "2 MB"
+    assert megabytes(52_428_800) == "52.4 MB"
+    assert megabytes(1_500) == "1.5 kB"
+    message = too_large("a.txt", 52_428_800, 2_000_000, "the article", "pass --max").message
+    assert message == "a.txt: the article is 52.4 MB, over the 2 MB limit; pass --max"

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.article import Article, read_article
 from workbench.errors import InputError
 from workbench.extract.context import article_date
 from workbench.models import ExtractedClaim, Hit
@@ -20,40 +21,56 @@ if TYPE_CHECKING:
     from workbench.hints.nli import NLIModel
 
 
-def add_article(
-    workspace: Workspace,
-    path: Path,
-    url: str = "",
-    published: str = "",
-    scorer: Scorer | None = None,
-) -> list[int]:
-    """Extract the claims of an article file and store them; return their ids.
+@dataclass
+class ArticleClaims:
+    """An article read and its claims extracted, not yet stored: every input of a command
+    is brought to this point before anything is written, so that a bad one stores nothing.
+    `published` is the date the claims were dated with ('' when none is known)."""
 
-    `published` (ISO date) defaults to a full date found in the article's first lines (its
-    dateline or update stamp); `url` is where the article appeared; `scorer` rates
-    check-worthiness (default: the rules). A claim that near-duplicates one already stored
-    from another article is not stored twice: the article is recorded as another source of
-    that claim, whose id is returned."""
+    article: Article
+    published: str
+    claims: list[ExtractedClaim]
+
+
+def extract_claims(
+    article: Article, published: str = "", scorer: Scorer | None = None
+) -> ArticleClaims:
+    """The claims of an article, dated with `published`, else the page's publication date,
+    else a full date in its first lines (its dateline or update stamp)."""
     from workbench.extract.pipeline import extract_article
-    from workbench.textio import read_text
 
-    text = read_text(path)
-    when = published or article_date(text)
-    claims = extract_article(text, published=when, scorer=scorer)
+    when = published or article.published or article_date(article.text)
+    try:
+        claims = extract_article(article.text, published=when, scorer=scorer)
+    except InputError as exc:
+        # Several articles may be read together: say which one.
+        raise InputError(f"{article.source}: {exc.message}") from None
+    return ArticleClaims(article, when, claims)
+
+
+def store_article(workspace: Workspace, extracted: ArticleClaims, url: str = "") -> list[int]:
+    """Store an extracted article and its claims; return the claims' ids in order.
+
+    `url` (where the article appeared) defaults to the article's own (a page's canonical or
+    final URL). A claim that near-duplicates one already stored from another article is not
+    stored twice: the article is recorded as another source of that claim, whose id is
+    returned."""
+    article, claims = extracted.article, extracted.claims
+    text = article.text
     lang = claims[0].lang if claims else ""
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     known = workspace.article_id(digest)
     duplicates = _known_duplicates(workspace, claims, known)
     fresh = [c for i, c in enumerate(claims) if i not in duplicates]
     ids = workspace.add_article(
-        name=path.name,
-        source=str(path),
+        name=article.name,
+        source=article.source,
         content_hash=digest,
         lang=lang,
         text=text,
         claims=[_claim_record(c) for c in fresh],
-        url=url,
-        published=when,
+        url=url or article.url,
+        published=extracted.published,
     )
     if duplicates:
         article_id = workspace.article_id(digest)
@@ -63,6 +80,23 @@ def add_article(
         )
     fresh_ids = iter(ids)
     return [duplicates[i] if i in duplicates else next(fresh_ids) for i in range(len(claims))]
+
+
+def add_article(
+    workspace: Workspace,
+    path: Path | str | Article,
+    url: str = "",
+    published: str = "",
+    scorer: Scorer | None = None,
+) -> list[int]:
+    """Read an article (a text or HTML file, an http(s) URL, or an `Article`), extract its
+    claims and store them; return their ids.
+
+    `published` (ISO date) defaults to the page's publication date, else a full date found
+    in the article's first lines; `url` is where the article appeared (default: the page's
+    canonical or final URL); `scorer` rates check-worthiness (default: the rules)."""
+    article = path if isinstance(path, Article) else read_article(path)
+    return store_article(workspace, extract_claims(article, published, scorer), url)
 
 
 def _claim_record(claim: ExtractedClaim) -> dict[str, Any]:
@@ -97,49 +131,90 @@ def _known_duplicates(
     return {index: stored[row][0] for index, row in found.items()}
 
 
-def parse_claim_records(lines: Iterable[str], name: str) -> list[dict[str, Any]]:
-    """Claim records from JSONL (`text` or `claim` required); errors name the line."""
+def parse_claim_records(
+    lines: Iterable[str], name: str, max_chars: int | None = None, hint: str = ""
+) -> list[dict[str, Any]]:
+    """Claim records from JSONL, every field checked (see `claim_fields`); errors name the
+    file, the line and the field. A line over `max_chars` is refused before it is parsed."""
     from workbench.jsonl import json_objects
 
     records = []
-    for number, _where, record in json_objects(lines, name):
-        text = record.get("text", record.get("claim"))
-        if not isinstance(text, str) or not text.strip():
-            raise InputError(f"{name}:{number}: record has no 'text' (or 'claim') string")
-        records.append({**record, "text": text.strip(), "_line": number})
+    for number, where, record in json_objects(lines, name, max_chars, hint):
+        records.append({**record, **claim_fields(record, where), "_line": number})
     if not records:
         raise InputError(f"{name}: no claim records")
     return records
 
 
+def claim_fields(record: dict[str, Any], where: str) -> dict[str, Any]:
+    """The fields a claim record stores, checked: `text` (or `claim`) a non-empty string;
+    `start`/`end` integers with 0 ≤ start ≤ end; `score` a number from 0 to 1; `reasons`
+    a list of strings; `lang`, `article`, `claimant`, `standalone`, `article_url` strings;
+    `article_published` an ISO date. An InputError names `where` and the field."""
+    from datetime import date
+
+    from workbench.extract.lang import detect_language
+    from workbench.jsonl import int_field, number_field, str_field, str_list_field
+
+    key = "text" if record.get("text") is not None else "claim"
+    text = str_field(record, key, where)
+    if not text:
+        raise InputError(f"{where}: record has no 'text' (or 'claim') string")
+    start = int_field(record, "start", where, 0)
+    end = int_field(record, "end", where, start + len(text))
+    if end < start:
+        raise InputError(f"{where}: field 'end' ({end}) is before field 'start' ({start})")
+    published = str_field(record, "article_published", where)
+    if published:
+        try:
+            published = date.fromisoformat(published[:10]).isoformat()
+        except ValueError:
+            raise InputError(
+                f"{where}: field 'article_published' must be an ISO date (YYYY-MM-DD), "
+                f"got {published!r}"
+            ) from None
+    return {
+        "text": text,
+        "start": start,
+        "end": end,
+        "lang": str_field(record, "lang", where).lower() or detect_language(text)[0],
+        "score": number_field(record, "score", where, 1.0, 0.0, 1.0),
+        "reasons": str_list_field(record, "reasons", where, ["given as a claim"]),
+        "article": str_field(record, "article", where),
+        "claimant": str_field(record, "claimant", where),
+        "standalone": str_field(record, "standalone", where),
+        "article_url": str_field(record, "article_url", where),
+        "article_published": published,
+    }
+
+
 def add_claim_records(
     workspace: Workspace, records: Sequence[dict[str, Any]], name: str
 ) -> list[int]:
-    """Store claim records, grouped by their `article` field (default: the input's name)."""
-    from workbench.extract.lang import detect_language
+    """Store claim records, grouped by their `article` field (default: the input's name).
 
+    Each record is checked as `parse_claim_records` does, all of them before anything is
+    stored. An article's URL and date come from the first of its records that has them."""
+    checked = []
+    for number, record in enumerate(records, start=1):
+        where = f"{name}:{record.get('_line', number)}"
+        checked.append(claim_fields(record, where))
     groups: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
-        groups.setdefault(str(record.get("article") or name), []).append(record)
+    for fields in checked:
+        groups.setdefault(fields["article"] or name, []).append(fields)
     ids: list[int] = []
     for article, group in groups.items():
-        claims = []
-        for record in group:
-            text = record["text"]
-            start = int(record.get("start", 0))
-            claims.append(
-                {
-                    "text": text,
-                    "start": start,
-                    "end": int(record.get("end", start + len(text))),
-                    "lang": record.get("lang") or detect_language(text)[0],
-                    "score": float(record.get("score", 1.0)),
-                    "reasons": record.get("reasons", ["given as a claim"]),
-                }
-            )
+        keys = ("text", "start", "end", "lang", "score", "reasons", "claimant", "standalone")
+        claims = [{key: fields[key] for key in keys} for fields in group]
+        url = next((f["article_url"] for f in group if f["article_url"]), "")
+        published = next((f["article_published"] for f in group if f["article_published"]), "")
         # Claims given directly have no article text; their article is identified by name.
         digest = hashlib.sha256(f"claims:{article}".encode()).hexdigest()
-        ids.extend(workspace.add_article(article, name, digest, claims[0]["lang"], "", claims))
+        ids.extend(
+            workspace.add_article(
+                article, name, digest, claims[0]["lang"], "", claims, url=url, published=published
+            )
+        )
     return ids
 
 

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import InputError
 from workbench.jsonl import json_objects, json_type
 from workbench.models import Document
-from workbench.textio import read_text
+from workbench.textio import MB, read_bytes, read_text, too_large
 
 SUPPORTED_EXTENSIONS = frozenset(
     {".jsonl", ".ndjson", ".csv", ".tsv", ".md", ".markdown", ".txt", ".html", ".htm"}
@@ -34,9 +34,31 @@ _OPTIONAL_FIELDS = ("title", "url", "publisher", "published", "lang")
 _FOLDER_NOTES = frozenset({"README", "SOURCES", "LICENSE", "LICENCE", "CHANGELOG", "NOTICE"})
 # A first line longer than this is prose, not a title.
 _MAX_TITLE_LINE = 120
+# One evidence record (a JSONL or CSV record, or a whole Markdown, text or HTML file) is at
+# most this much text: a 50 MB record is a mistake (a file on one line) that would stall
+# chunking and embedding for many minutes. Raised with $WORKBENCH_MAX_RECORD_MB.
+MAX_RECORD_MB = 2.0
+RECORD_LIMIT_ENV = "WORKBENCH_MAX_RECORD_MB"
+RECORD_HINT = f"set {RECORD_LIMIT_ENV} (in MB) to raise it"
+# Bytes read at a time when scanning a record file for an overlong line.
+_SCAN_CHUNK = 1 << 20
 
 
-def iter_documents(paths: Sequence[Path]) -> Iterator[Document]:
+def max_record_bytes() -> int:
+    """The evidence record size limit: $WORKBENCH_MAX_RECORD_MB, else MAX_RECORD_MB."""
+    value = os.environ.get(RECORD_LIMIT_ENV, "").strip()
+    if not value:
+        return int(MAX_RECORD_MB * MB)
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = 0.0
+    if not megabytes > 0:
+        raise InputError(f"{RECORD_LIMIT_ENV}={value!r}: expected a size in MB, e.g. 10")
+    return int(megabytes * MB)
+
+
+def iter_documents(paths: Sequence[Path], max_record: int | None = None) -> Iterator[Document]:
     """Yield the documents found in `paths`, files or folders, in a stable order.
 
     Folders are walked recursively in name order, skipping hidden entries, folder notes
@@ -44,8 +66,10 @@ def iter_documents(paths: Sequence[Path]) -> Iterator[Document]:
     SUPPORTED_EXTENSIONS; a file named explicitly must have a supported extension.
     The same file given twice is read once. Raises InputError (naming the file, and
     the line for record files) on anything unreadable, including a document id used
-    twice.
+    twice, and any record over `max_record` bytes of text (default `max_record_bytes()`),
+    refused before it is read in full.
     """
+    limit = max_record_bytes() if max_record is None else max_record
     seen_files: set[Path] = set()
     seen_ids: dict[str, str] = {}
     for given in paths:
@@ -66,7 +90,7 @@ def iter_documents(paths: Sequence[Path]) -> Iterator[Document]:
             if key in seen_files:
                 continue
             seen_files.add(key)
-            for document in _read_file(path, relative):
+            for document in _read_file(path, relative, limit):
                 # Ids are how passages cite their document, so they must be unique
                 # across everything read together, not only within one file.
                 if document.id in seen_ids:
@@ -129,32 +153,59 @@ def _is_folder_note(entry: Path) -> bool:
     return entry.is_file() and entry.stem.upper() in _FOLDER_NOTES
 
 
-def _read_file(path: Path, relative: Path) -> Iterator[Document]:
+def _read_file(path: Path, relative: Path, limit: int) -> Iterator[Document]:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        return _read_jsonl(path)
+        return _read_jsonl(path, limit)
     if suffix in (".csv", ".tsv"):
-        return _read_csv(path, delimiter="\t" if suffix == ".tsv" else None)
+        return _read_csv(path, "\t" if suffix == ".tsv" else None, limit)
     doc_id = _path_id(relative)
     if suffix in (".md", ".markdown"):
-        return iter([_read_markdown(path, doc_id)])
+        return iter([_read_markdown(path, doc_id, limit)])
     if suffix == ".txt":
-        return iter([_read_txt(path, doc_id)])
-    return iter([_read_html(path, doc_id)])
+        return iter([_read_txt(path, doc_id, limit)])
+    return iter([_read_html(path, doc_id, limit)])
 
 
 # --- record files -------------------------------------------------------------------
 
 
-def _read_jsonl(path: Path) -> Iterator[Document]:
+def _read_jsonl(path: Path, limit: int) -> Iterator[Document]:
+    _check_lines(path, limit)
     text = read_text(path)
     first_line: dict[str, int] = {}
     # Split on "\n" only: str.splitlines would also break on U+2028 inside JSON strings.
-    for number, where, record in json_objects(text.split("\n"), str(path)):
-        yield _record_document(record, where, number, first_line, keep_types=True)
+    for number, where, record in json_objects(text.split("\n"), str(path), limit, RECORD_HINT):
+        yield _record_document(record, where, number, first_line, keep_types=True, limit=limit)
 
 
-def _read_csv(path: Path, delimiter: str | None) -> Iterator[Document]:
+def _check_lines(path: Path, limit: int) -> None:
+    """Refuse a record file with a line over `limit` bytes before decoding it whole, in
+    constant memory; a file no larger than the limit cannot have one."""
+    try:
+        if path.stat().st_size <= limit:
+            return
+        with path.open("rb") as handle:
+            number, length = 1, 0
+            while chunk := handle.read(_SCAN_CHUNK):
+                start, whole = 0, False
+                while (end := chunk.find(b"\n", start)) != -1:
+                    if length + end - start > limit:
+                        length, whole = length + end - start, True
+                        break
+                    number, length, start = number + 1, 0, end + 1
+                else:
+                    length += len(chunk) - start
+                if length > limit:
+                    # A line still being read is at least that long.
+                    raise too_large(
+                        f"{path}:{number}", length, limit, "the record", RECORD_HINT, not whole
+                    )
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+
+
+def _read_csv(path: Path, delimiter: str | None, limit: int) -> Iterator[Document]:
     text = read_text(path)
     header_line = text.split("\n", 1)[0]
     if delimiter is None:
@@ -201,7 +252,7 @@ def _read_csv(path: Path, delimiter: str | None) -> Iterator[Document]:
         record: dict[str, Any] = {}
         for key, name, cell in zip(keys, names, row, strict=False):
             record[key if key in ("id", "text", *_OPTIONAL_FIELDS) else name] = cell
-        yield _record_document(record, where, number, first_line, keep_types=False)
+        yield _record_document(record, where, number, first_line, keep_types=False, limit=limit)
 
 
 def _record_document(
@@ -210,6 +261,7 @@ def _record_document(
     number: int,
     first_line: dict[str, int],
     keep_types: bool,
+    limit: int | None = None,
 ) -> Document:
     raw_id = record.get("id")
     if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int, type(None))):
@@ -224,6 +276,8 @@ def _record_document(
         raise InputError(f"{where}: field 'text' must be a string, got {json_type(text)}")
     if not text.strip():
         raise InputError(f"{where}: field 'text' is empty")
+    if limit is not None and len(text) > limit:
+        raise too_large(where, len(text), limit, "the record's text", RECORD_HINT)
     if doc_id in first_line:
         raise InputError(
             f"{where}: duplicate id '{doc_id}' (first used on line {first_line[doc_id]})"
@@ -283,8 +337,8 @@ _ATX_H1_RE = re.compile(r"#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE_RE = re.compile(r"[ \t]{0,3}(```|~~~)")
 
 
-def _read_markdown(path: Path, doc_id: str) -> Document:
-    source = read_text(path)
+def _read_markdown(path: Path, doc_id: str, limit: int) -> Document:
+    source = read_text(path, limit, "the document", RECORD_HINT)
     meta: dict[str, str] = {}
     body_start = 0
     match = _FRONT_MATTER_RE.match(source)
@@ -354,8 +408,8 @@ def _markdown_title(text: str) -> str:
     return ""
 
 
-def _read_txt(path: Path, doc_id: str) -> Document:
-    text = read_text(path)
+def _read_txt(path: Path, doc_id: str, limit: int) -> Document:
+    text = read_text(path, limit, "the document", RECORD_HINT)
     first_line = text.strip().split("\n", 1)[0].strip()
     title = first_line if len(first_line) < _MAX_TITLE_LINE else path.stem
     return Document(id=doc_id, text=text, title=title, source=str(path), offset=0)
@@ -371,163 +425,25 @@ def _trimmed_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 # --- HTML ---------------------------------------------------------------------------
 
-# Elements whose content is never shown as page text.
-_HTML_SKIP = frozenset(
-    {"script", "style", "noscript", "template", "head", "svg", "iframe", "canvas", "math"}
-)
-# Elements that may appear in <head>; any other start tag implicitly closes the head.
-_HTML_HEAD = frozenset(
-    {"title", "meta", "link", "style", "script", "base", "noscript", "template", "head"}
-)
-_HTML_VOID = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-     "track", "wbr"}
-)  # fmt: skip
-_HTML_BLOCKS = frozenset(
-    {"address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "dialog",
-     "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
-     "h4", "h5", "h6", "header", "hgroup", "hr", "li", "main", "nav", "ol", "p", "pre",
-     "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"}
-)  # fmt: skip
-_WHITESPACE_RE = re.compile(r"\s+")
 
+def _read_html(path: Path, doc_id: str, limit: int) -> Document:
+    # The same reader as articles (workbench.article): the page's main text and metadata,
+    # without menus, cookie banners, comments, scripts or styles.
+    from workbench.article import HTML_MARKUP_FACTOR, decode_html, read_html
 
-def _collapse(value: str) -> str:
-    return _WHITESPACE_RE.sub(" ", value).strip()
-
-
-class _HtmlText(HTMLParser):
-    """Collects the visible text of a page as paragraphs, and its metadata."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.paragraphs: list[str] = []
-        self.meta: dict[str, str] = {}
-        self._lines: list[list[str]] = [[]]
-        self._skip_tag: str | None = None
-        self._skip_depth = 0
-        self._in_head = False
-        self._title: list[str] | None = None
-        self._h1: list[str] | None = None
-        self._pre_depth = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name.lower(): (value or "").strip() for name, value in attrs}
-        self._read_metadata(tag, attributes)
-        if self._skip_tag is not None:
-            if tag == self._skip_tag:
-                self._skip_depth += 1
-            return
-        if self._in_head and tag not in _HTML_HEAD:
-            # Browsers end <head> at the first body element even without </head>.
-            self._in_head = False
-        if tag == "head":
-            self._in_head = True
-            return
-        if tag == "title":
-            if "title" not in self.meta:
-                self._title = []
-            return
-        if tag in _HTML_SKIP or ("hidden" in attributes and tag not in _HTML_VOID):
-            self._skip_tag, self._skip_depth = tag, 1
-            return
-        if self._in_head:
-            return
-        if tag in _HTML_BLOCKS:
-            self._end_paragraph()
-        if tag == "br":
-            self._lines.append([])
-        elif tag == "pre":
-            self._pre_depth += 1
-        elif tag == "h1" and self._h1 is None and "h1" not in self.meta:
-            self._h1 = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._skip_tag is not None:
-            if tag == self._skip_tag:
-                self._skip_depth -= 1
-                if self._skip_depth == 0:
-                    self._skip_tag = None
-            return
-        if tag == "head":
-            self._in_head = False
-        elif tag == "title" and self._title is not None:
-            self.meta["title"] = _collapse("".join(self._title))
-            self._title = None
-        elif tag == "h1" and self._h1 is not None:
-            self.meta["h1"] = _collapse("".join(self._h1))
-            self._h1 = None
-        if tag in _HTML_BLOCKS:
-            self._end_paragraph()
-        if tag == "pre" and self._pre_depth:
-            self._pre_depth -= 1
-
-    def handle_data(self, data: str) -> None:
-        if self._title is not None:
-            self._title.append(data)
-            return
-        if self._skip_tag is not None or self._in_head:
-            return
-        if self._h1 is not None:
-            self._h1.append(data)
-        if self._pre_depth:
-            # Preformatted text keeps its line breaks.
-            first, *rest = data.split("\n")
-            self._lines[-1].append(first)
-            self._lines.extend([part] for part in rest)
-        else:
-            self._lines[-1].append(data)
-
-    def close(self) -> None:
-        super().close()
-        self._end_paragraph()
-
-    def _read_metadata(self, tag: str, attributes: dict[str, str]) -> None:
-        def keep(key: str, value: str) -> None:
-            if value and key not in self.meta:
-                self.meta[key] = value
-
-        if tag == "html":
-            keep("lang", attributes.get("lang", ""))
-        elif tag == "link" and "canonical" in attributes.get("rel", "").lower().split():
-            keep("canonical", attributes.get("href", ""))
-        elif tag == "meta":
-            name = (attributes.get("property") or attributes.get("name") or "").lower()
-            content = attributes.get("content", "")
-            if name == "og:url":
-                keep("og:url", content)
-            elif name == "article:published_time":
-                keep("published_time", content)
-            elif name == "og:site_name":
-                keep("site_name", content)
-        elif tag == "time":
-            keep("time", attributes.get("datetime", ""))
-
-    def _end_paragraph(self) -> None:
-        lines = [_collapse("".join(parts)) for parts in self._lines]
-        paragraph = "\n".join(line for line in lines if line)
-        if paragraph:
-            self.paragraphs.append(paragraph)
-        self._lines = [[]]
-
-
-def _read_html(path: Path, doc_id: str) -> Document:
-    parser = _HtmlText()
-    parser.feed(read_text(path))
-    parser.close()
-    text = "\n\n".join(parser.paragraphs)
-    if not text:
-        raise InputError(f"{path}: no visible text found in the HTML")
-    meta = parser.meta
-    lang = meta.get("lang", "")
+    data = read_bytes(path, limit * HTML_MARKUP_FACTOR, "the page", RECORD_HINT)
+    page = read_html(decode_html(data, str(path)), str(path))
+    if len(page.text) > limit:
+        raise too_large(str(path), len(page.text), limit, "the page's text", RECORD_HINT)
     return Document(
         id=doc_id,
-        text=text,
-        title=meta.get("title") or meta.get("h1") or path.stem,
-        url=meta.get("canonical") or meta.get("og:url", ""),
-        publisher=meta.get("site_name", ""),
-        published=normalize_published(meta.get("published_time") or meta.get("time", "")),
-        lang=normalize_lang(lang) if lang else "",
+        # A blank line between paragraphs: passages do not cross them (workbench.chunk).
+        text=page.text.replace("\n", "\n\n"),
+        title=page.title or path.stem,
+        url=page.url,
+        publisher=page.site,
+        published=page.published,
+        lang=page.lang,
         source=str(path),
         offset=0,
     )

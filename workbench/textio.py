@@ -41,13 +41,25 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, max_bytes: int | None = None, what: str = "file", hint: str = "") -> str:
     """Read a text file and return its decoded text with newlines normalised to "\\n".
 
     Offsets into the returned string are the offsets the rest of the workbench uses.
     Raises InputError naming the path when the file is missing, a folder, empty,
-    binary, or in an encoding that cannot be determined.
+    binary, in an encoding that cannot be determined, or larger than `max_bytes` (see
+    `read_bytes`).
     """
+    return decode_bytes(read_bytes(path, max_bytes, what, hint), str(path))
+
+
+def read_bytes(
+    path: Path, max_bytes: int | None = None, what: str = "file", hint: str = ""
+) -> bytes:
+    """The raw bytes of a file, refused before it is read when over `max_bytes`.
+
+    The refusal names the file, its size and the limit: "`what` is 52.4 MB, over the 2 MB
+    limit; `hint`" (the hint says how to raise the limit). At most max_bytes + 1 bytes are
+    ever read, so a pipe or a file growing meanwhile cannot exhaust memory either."""
     path = Path(path)
     name = str(path)
     if not path.exists():
@@ -55,10 +67,42 @@ def read_text(path: Path) -> str:
     if path.is_dir():
         raise InputError(f"{name}: is a folder, expected a file")
     try:
-        data = path.read_bytes()
+        if max_bytes is not None:
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise too_large(name, size, max_bytes, what, hint)
+        with path.open("rb") as handle:
+            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     except OSError as exc:
         raise InputError(f"{name}: cannot read the file ({exc.strerror or exc})") from exc
-    return decode_bytes(data, name)
+    if max_bytes is not None and len(data) > max_bytes:
+        # stat said less (a pipe, /proc, a file being written): the size is a lower bound.
+        raise too_large(name, len(data), max_bytes, what, hint, at_least=True)
+    return data
+
+
+MB = 1_000_000
+
+
+def megabytes(size: float) -> str:
+    """A size for people, in the unit limits are given in: "2 MB", "52.4 MB", "1.5 kB"."""
+    if size >= MB / 10:
+        return f"{size / MB:.1f}".removesuffix(".0") + " MB"
+    return f"{size / 1000:.1f}".removesuffix(".0") + " kB"
+
+
+def too_large(
+    name: str, size: int, limit: int, what: str, hint: str = "", at_least: bool = False
+) -> InputError:
+    """The one-line refusal of an input over a size limit, naming size and limit."""
+    shown, cap = megabytes(size), megabytes(limit)
+    if shown == cap:
+        # 2,000,001 bytes reads "2 MB" like the limit: say the exact numbers instead.
+        shown, cap = f"{size:,} bytes", f"{limit:,}-byte"
+    more = "more than " if at_least else ""
+    return InputError(
+        f"{name}: {what} is {more}{shown}, over the {cap} limit" + (f"; {hint}" if hint else "")
+    )
 
 
 def decode_bytes(data: bytes, name: str) -> str:
