@@ -272,6 +272,58 @@ def test_verdict_and_claims_commands(ingested: Path, seed_article: Path) -> None
     assert missing.exit_code == ExitCode.BAD_INPUT and "no claim with id 9999" in missing.stderr
 
 
+def _review_of(claim_id: int) -> dict:
+    """The claim's stored verdict and audit trail, as `export` writes them."""
+    row = {r["claim_id"]: r for r in _jsonl(_run("export").stdout)}[claim_id]
+    return {"verdict": row["verdict"], "audit": row["audit"]}
+
+
+def _one_line_error(result, exit_code: int, text: str) -> None:
+    assert result.exit_code == exit_code, result.output
+    assert isinstance(result.exception, SystemExit)  # handled, not a crash
+    assert result.stdout == "" and result.stderr.count("\n") == 1 and text in result.stderr
+
+
+def test_a_rejected_verdict_command_changes_nothing(ingested: Path, seed_article: Path) -> None:
+    records = _jsonl(_run("match", str(seed_article)).stdout)
+    claim_id, passage_id = records[0]["claim_id"], records[0]["matches"][0]["passage_id"]
+    args = ["verdict", str(claim_id)]
+    done = _run(*args, "false", "--note", "checked", "--cite", str(passage_id), "-r", "ana")
+    assert done.exit_code == 0, done.output
+    before = _review_of(claim_id)
+    attempts = [
+        ([*args, "true", "--cite", "99999"], "no evidence passage with id 99999"),
+        ([*args, "true", "--note", "new", "--cite", str(passage_id), "--cite", "99999"], "99999"),
+        ([*args, "maybe", "--note", "new"], "unknown verdict"),
+        ([*args, ""], f"'workbench verdict {claim_id} --clear'"),
+        ([*args, "  ", "--note", "new"], "empty verdict"),
+        (["verdict", "9" * 23, "false"], f"no claim with id {'9' * 23} in"),
+        ([*args, "true", "--cite", "99999999999999999999999"], "no evidence passage with id 9999"),
+    ]
+    for attempt, text in attempts:
+        _one_line_error(_run(*attempt, "-r", "ben"), ExitCode.BAD_INPUT, text)
+        assert _review_of(claim_id) == before, attempt
+    _one_line_error(_run(*args, "-r", "ben"), ExitCode.USAGE, "--clear")
+    _one_line_error(_run(*args, "true", "--clear"), ExitCode.USAGE, "not both")
+    assert _review_of(claim_id) == before
+
+
+def test_verdict_clear_removes_the_verdict_audited(ingested: Path, seed_article: Path) -> None:
+    claim_id = _jsonl(_run("match", str(seed_article)).stdout)[0]["claim_id"]
+    assert _run("verdict", str(claim_id), "true", "--note", "vu", "-r", "ana").exit_code == 0
+    result = _run("verdict", str(claim_id), "--clear", "-r", "ben")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "claim_id": claim_id, "verdict": "", "note": "vu", "cited": [], "reviewer": "ben"
+    }  # fmt: skip
+    audit = _review_of(claim_id)["audit"]
+    assert [(a["reviewer"], a["action"]) for a in audit] == [
+        ("ana", "verdict"), ("ana", "note"), ("ben", "clear verdict")
+    ]  # fmt: skip
+    assert (audit[-1]["old"]["verdict"], audit[-1]["new"]["verdict"]) == ("true", "")
+    assert _jsonl(_run("claims", "--status", "reviewed").stdout) == []
+
+
 def test_review_without_claims_says_what_to_run(ingested: Path, tmp_path: Path) -> None:
     result = _run("review")
     assert result.exit_code == ExitCode.WORKSPACE

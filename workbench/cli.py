@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import sys
@@ -87,8 +88,45 @@ def handle_errors(func: F) -> F:
             # Output piped into `head` and closed early: not an error for the user.
             sys.stderr.close()
             raise typer.Exit(0) from None
+        except Exception as exc:
+            # The one place where storage failures of any command (a damaged database, a full
+            # disk, a read-only workspace) become one line: the core raises them where SQLite
+            # or the OS does, deep inside reads and writes.
+            error = _storage_error(exc)
+            if error is None:
+                raise
+            _error(error.message)
+            raise typer.Exit(int(error.exit_code)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+# The database of the workspace the command opened (`_open`), named by storage errors.
+_opened_db: Path | None = None
+
+
+def _storage_error(exc: Exception) -> WorkbenchError | None:
+    """The one-line error for a SQLite or OS error, None for anything else (a bug)."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.Error):
+        from workbench.workspace import DB_NAME, database_error
+
+        return database_error(exc, _opened_db or Path(DB_NAME))
+    if not isinstance(exc, OSError):
+        return None
+    where = f"{exc.filename}: " if exc.filename else ""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        # Index files are written aside and renamed into place, the manifest last: the next
+        # command finds the index older than the database and rebuilds it by itself.
+        return WorkbenchError(
+            f"{where}{reason}: free some space and run the command again (everything committed "
+            "is kept; an index left behind is rebuilt by the next command)"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return WorkbenchError(f"cannot write {where}{reason}")
+    return WorkbenchError(f"{where}{reason}")
 
 
 def _emit(record: dict[str, Any]) -> None:
@@ -119,10 +157,21 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _open(workspace: Path | None, create: bool = False):
-    from workbench.workspace import Workspace
+def _open(workspace: Path | None, create: bool = False, write: bool = False):
+    """Open the workspace; a command that writes (`write` or `create`) fails here, before its
+    slow work, when the workspace is read-only or its database fails its integrity check."""
+    global _opened_db
+    from workbench.workspace import DB_NAME, Workspace, default_workspace_path
 
-    return Workspace.open(workspace, create=create)
+    _opened_db = (workspace if workspace is not None else default_workspace_path()) / DB_NAME
+    ws = Workspace.open(workspace, create=create)
+    if write or create:
+        try:
+            ws.require_writable()
+        except BaseException:
+            ws.close()
+            raise
+    return ws
 
 
 @app.command()
@@ -269,7 +318,7 @@ def reindex(
     from workbench import config
     from workbench.ingest import reindex as run_reindex
 
-    with _open(workspace) as ws:
+    with _open(workspace, write=True) as ws:
         stored = ws.get_meta("models")
         if not stored:
             raise WorkbenchError(f"the workspace {ws.root} has no evidence to re-embed")
@@ -285,10 +334,25 @@ def reindex(
     _emit({"reindex": report.as_dict()})
 
 
+MaxArticleOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-article-mb",
+        envvar="WORKBENCH_MAX_ARTICLE_MB",
+        help="Largest article accepted, in MB of text (default 2; a web page's markup may "
+        "weigh 5 times that); larger inputs are refused before they are read.",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 @handle_errors
 def extract(
-    article: Annotated[Path, typer.Argument(help="Article text file (French or English).")],
+    article: Annotated[
+        str,
+        typer.Argument(help="Article (French or English): a text or HTML file, or an http(s) URL."),
+    ],
     min_score: Annotated[
         float | None,
         typer.Option(help="Keep claims scoring at least this (default: the scorer's own)."),
@@ -303,28 +367,44 @@ def extract(
     lang: Annotated[
         str | None, typer.Option(help="The article's language (fr or en); default: detected.")
     ] = None,
+    max_article_mb: MaxArticleOpt = None,
 ) -> None:
-    """Print the article's check-worthy claims as JSONL (no workspace needed)."""
+    """Print the article's check-worthy claims as JSONL (no workspace needed).
+
+    A web page (a saved .html file or a URL) is read for its main text, title, author,
+    publication date and canonical URL; menus, cookie banners, comments and scripts are
+    left out."""
+    from workbench.article import max_bytes, read_article
     from workbench.extract.pipeline import RuleScorer, extract_article
-    from workbench.textio import read_text
 
     if scorer not in ("model", "rules"):
         raise WorkbenchError(f"unknown scorer {scorer!r}: use 'model' or 'rules'")
-    text = read_text(article)
+    when = _iso_date(published)
+    source = read_article(article, max_bytes(max_article_mb))
     if scorer == "model":
         from workbench.extract.checkworthy import default_scorer
 
         chosen = default_scorer()
     else:
         chosen = RuleScorer()
-    claims = extract_article(
-        text, lang=lang, published=_iso_date(published), scorer=chosen, min_score=min_score
-    )
+    try:
+        claims = extract_article(
+            source.text,
+            lang=lang,
+            published=when or source.published or None,
+            scorer=chosen,
+            min_score=min_score,
+        )
+    except InputError as exc:
+        raise InputError(f"{source.source}: {exc.message}") from None
+    # The article's own fields, which `match` reads back to store with the claims.
+    fields = source.fields() | ({"published": when} if when else {})
+    about = {f"article_{key}": value for key, value in fields.items()}
     for claim in claims:
         _emit(
             {
                 "claim": claim.text,
-                "article": article.name,
+                "article": source.name,
                 "start": claim.start,
                 "end": claim.end,
                 "lang": claim.lang,
@@ -335,6 +415,7 @@ def extract(
                 # The claim as it reads alone (names, pronouns, relative dates), and why.
                 "standalone": claim.standalone,
                 **claim.details(),
+                **about,
             }
         )
 
@@ -355,7 +436,10 @@ def _iso_date(value: str | None) -> str | None:
 def match(
     inputs: Annotated[
         list[str],
-        typer.Argument(help="Articles (.txt/.md/.html), claim files (.jsonl), or - for stdin."),
+        typer.Argument(
+            help="Articles (.txt/.md/.html files or http(s) URLs), claim files (.jsonl), "
+            "or - for claims on stdin."
+        ),
     ],
     workspace: WorkspaceOpt = None,
     top_k: Annotated[int, typer.Option("--top-k", "-k", help="Evidence per claim.")] = 5,
@@ -368,10 +452,16 @@ def match(
     ] = False,
     published: Annotated[
         str | None,
-        typer.Option(help="The articles' publication date (ISO); default: found in a dateline."),
+        typer.Option(
+            help="The articles' publication date (ISO); default: the page's date, else a dateline."
+        ),
     ] = None,
     url: Annotated[
-        str | None, typer.Option(help="Where the article appeared (one article).")
+        str | None,
+        typer.Option(
+            help="Where the article appeared (one article); default: a page's canonical URL, "
+            "or the final URL of one fetched."
+        ),
     ] = None,
     nli_model: Annotated[
         str | None,
@@ -390,20 +480,22 @@ def match(
     engine: EngineOpt = "local",
     address: AddressOpt = None,
     actors: ActorsOpt = 2,
+    max_article_mb: MaxArticleOpt = None,
 ) -> None:
     """Add claims to the workspace, match each to evidence, print JSONL (one claim a line).
 
     Each passage carries agreement signals (dates, numbers, places, people, parties,
-    negation, modality, time: agrees / conflicts / absent), stored for the review UI."""
+    negation, modality, time: agrees / conflicts / absent), stored for the review UI.
+    Every input is read, checked and its claims extracted before any is stored: one bad
+    input leaves the workspace as it was."""
+    from workbench.article import Article
     from workbench.match import (
-        CLAIM_SUFFIXES,
-        add_article,
         add_claim_records,
+        extract_claims,
         match_claims,
-        parse_claim_records,
+        store_article,
     )
     from workbench.retrieve import FusionConfig, open_retriever
-    from workbench.textio import read_text
 
     if fusion not in ("lang", "rrf"):
         raise WorkbenchError(f"unknown fusion {fusion!r}: use 'lang' or 'rrf'")
@@ -413,7 +505,11 @@ def match(
         raise WorkbenchError("--counter-pool must be 0 or more")
     _check_engine(engine, actors)
     published = _iso_date(published)
-    with _open(workspace) as ws:
+    # Cheap checks of every input first (read, decode, parse), before any model loads.
+    read = _read_inputs(inputs, max_article_mb)
+    if url and sum(isinstance(item, Article) for _, item in read) > 1:
+        raise InputError("--url says where one article appeared: give one article per command")
+    with _open(workspace, write=True) as ws:
         # Load models and indexes first: a broken workspace must fail before claims are added.
         if engine == "ray":
             from workbench.ray_engine import RaySettings, start
@@ -428,22 +524,20 @@ def match(
             retriever = open_retriever(ws, model, FusionConfig(mode=fusion))
             nli = _open_nli(nli_model, ws.root)
         scorer = None  # loaded with the first article: claim files need no scorer
-        claim_ids: list[int] = []
-        for item in inputs:
-            if item == "-":
-                records = parse_claim_records(sys.stdin, "<stdin>")
-                claim_ids += add_claim_records(ws, records, "stdin")
-                continue
-            path = Path(item)
-            if not path.exists():
-                raise InputError(f"{path}: no such file")
-            if path.suffix.lower() in CLAIM_SUFFIXES:
-                records = parse_claim_records(read_text(path).splitlines(), str(path))
-                claim_ids += add_claim_records(ws, records, path.name)
-            else:
+        pending: list[tuple[str, Any]] = []
+        for name, item in read:
+            if isinstance(item, Article):
                 if scorer is None:
                     scorer = _claim_scorer(retriever)
-                claim_ids += add_article(ws, path, url or "", published or "", scorer)
+                item = extract_claims(item, published or "", scorer)
+            pending.append((name, item))
+        # Only now, with every input good, is anything stored.
+        claim_ids: list[int] = []
+        for name, item in pending:
+            if isinstance(item, list):
+                claim_ids += add_claim_records(ws, item, name)
+            else:
+                claim_ids += store_article(ws, item, url or "")
         if not claim_ids:
             typer.echo("workbench: no check-worthy claims found", err=True)
             return
@@ -461,6 +555,33 @@ def match(
         return
     for record in results:
         _emit(record)
+
+
+def _read_inputs(inputs: list[str], max_article_mb: float | None) -> list[tuple[str, Any]]:
+    """Each input of `match` read and checked, nothing stored: (name, claim records) for a
+    claim file or stdin, (name, Article) for an article file or URL."""
+    from workbench.article import LIMIT_HINT, is_url, max_bytes, read_article
+    from workbench.match import CLAIM_SUFFIXES, parse_claim_records
+    from workbench.textio import read_text
+
+    limit = max_bytes(max_article_mb)
+    read: list[tuple[str, Any]] = []
+    for item in inputs:
+        if item == "-":
+            read.append(("stdin", parse_claim_records(sys.stdin, "<stdin>", limit, LIMIT_HINT)))
+        elif is_url(item):
+            read.append((item, read_article(item, limit)))
+        else:
+            path = Path(item)
+            if not path.exists():
+                raise InputError(f"{path}: no such file")
+            if path.suffix.lower() in CLAIM_SUFFIXES:
+                # Split on "\n" only: str.splitlines would break on U+2028 inside strings.
+                lines = read_text(path).split("\n")
+                read.append((path.name, parse_claim_records(lines, str(path), limit, LIMIT_HINT)))
+            else:
+                read.append((path.name, read_article(path, limit)))
+    return read
 
 
 class _RayMatch:
@@ -589,7 +710,10 @@ def export(
             organization_url=publish.url,
             review_url=publish.review_url,
         )
-        count = write_export(ws, output, fmt, options)
+        exported = write_export(ws, output, fmt, options)
+    count = exported.claims
+    if exported.dropped_urls:
+        typer.echo(exported.dropped_note(), err=True)
     if count == 0:
         which = "reviewed claims" if options.status == "reviewed" else "claims"
         typer.echo(f"workbench: no {which} yet; wrote an empty {fmt} report", err=True)
@@ -679,14 +803,18 @@ def eval_(
         ),
     ] = None,
     configs: Annotated[
-        str,
+        list[str] | None,
         typer.Option(
             "--config",
             "-c",
-            help="Configurations, comma-separated: default (the tuned fusion), bm25, minilm, "
-            "use, minilm+bm25, use+bm25, or retrievers joined by '+' (plain RRF).",
+            help="Configurations, comma-separated or repeated: default (what match runs: the "
+            "tuned fusion, then the learned re-ranker), default-no-rerank (that fusion alone), "
+            "bm25, minilm, use, minilm+bm25, use+bm25, or retrievers joined by '+' (plain "
+            "RRF). Default: bm25,default.",
+            metavar="NAMES",
+            show_default=False,
         ),
-    ] = "bm25,default",
+    ] = None,
     metrics: Annotated[
         str, typer.Option("--metrics", help="ranx metrics, comma-separated.")
     ] = "map@5,mrr@10,recall@5,recall@10,ndcg@10",
@@ -704,6 +832,15 @@ def eval_(
         int, typer.Option("--top-k", "-k", help="Passages retrieved per query.")
     ] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
+    save_runs: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-runs",
+            help="Retrieval: folder to save each configuration's ranking in, as a TREC run "
+            "file (CONFIG.run).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Evaluate retrieval (corpus, queries, qrels) or stance (labelled claim/evidence pairs)."""
     given = [path for path in (corpus, queries, qrels) if path is not None]
@@ -717,8 +854,10 @@ def eval_(
         _error(f"eval --task retrieval takes CORPUS QUERIES QRELS, got {len(given)} file(s)")
         raise typer.Exit(int(ExitCode.USAGE))
     assert queries is not None and qrels is not None  # for the type checker
-    from workbench.evaluate import run_eval
+    from workbench.evaluate import DEFAULT_CONFIGS, run_eval, runs_folder, write_runs
 
+    if save_runs is not None:
+        runs_folder(save_runs)  # a bad folder fails before the evaluation runs
     with _progress("embedding passages") as progress:
         result = run_eval(
             corpus,
@@ -726,12 +865,15 @@ def eval_(
             qrels,
             workspace_dir,
             model,
-            configs,
+            ",".join(configs) if configs else DEFAULT_CONFIGS,
             top_k,
             metrics,
             progress=progress,
             log=_say,
         )
+    if save_runs is not None:
+        for path in write_runs(result, save_runs):
+            _say(f"saved {path}")
     if as_json:
         sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
         return
@@ -770,27 +912,44 @@ def _reviewer(ws: Workspace, explicit: str | None) -> str:
 def verdict(
     claim_id: Annotated[int, typer.Argument(help="The claim's id (see 'workbench claims').")],
     value: Annotated[
-        str,
+        str | None,
         typer.Argument(
             help="false, mostly-false, misleading, half-true, mostly-true, true, "
-            "unverifiable, not-a-claim (or a French label, or the review key)."
+            "unverifiable, not-a-claim (or a French label, or the review key).",
+            show_default=False,
         ),
-    ],
+    ] = None,
     note: Annotated[str | None, typer.Option(help="A note for the verdict.")] = None,
     cite: Annotated[list[int] | None, typer.Option(help="Passage id to cite (repeatable).")] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Remove the claim's verdict (instead of VALUE).")
+    ] = False,
     reviewer: ReviewerOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Record a verdict on a claim, as the review UI's verdict keys do (audited)."""
+    """Record a verdict on a claim, as the review UI's verdict keys do (one transaction, audited).
+
+    Nothing is written unless all of it is valid: the claim, the verdict, every cited passage."""
     from workbench import verdicts
 
-    with _open(workspace) as ws:
+    if clear == (value is not None):
+        _error(
+            "give a verdict VALUE or --clear, not both"
+            if clear
+            else "missing verdict VALUE (or --clear to remove the verdict)"
+        )
+        raise typer.Exit(int(ExitCode.USAGE))
+    if value is not None and not value.strip():
+        # An empty argument is far more often an unset shell variable than a wish to clear.
+        raise InputError(
+            f"empty verdict for claim {claim_id}; to remove its verdict use "
+            f"'workbench verdict {claim_id} --clear'"
+        )
+    with _open(workspace, write=True) as ws:
         who = _reviewer(ws, reviewer)
-        verdicts.set_verdict(ws, claim_id, value, who)
-        if note is not None:
-            verdicts.set_note(ws, claim_id, note, who)
-        for passage_id in cite or ():
-            verdicts.cite(ws, claim_id, passage_id, who)
+        verdicts.apply_changes(
+            ws, claim_id, who, verdict="" if clear else value, note=note, cite=cite or ()
+        )
         state = verdicts.get_state(ws, claim_id)
     _emit(
         {
@@ -855,9 +1014,13 @@ def review(reviewer: ReviewerOpt = None, workspace: WorkspaceOpt = None) -> None
 @app.command()
 @handle_errors
 def info(workspace: WorkspaceOpt = None) -> None:
-    """Show what the workspace holds and how its indexes were built (JSON)."""
+    """Show what the workspace holds, how its indexes were built and whether they are
+    intact (JSON; the cheap check a load makes: 'workbench doctor' checks everything)."""
+    from workbench.index import store
+
     with _open(workspace) as ws:
         manifest = ws.read_manifest()
+        health = store.health(ws)
         _emit(
             {
                 "workspace": str(ws.root),
@@ -867,9 +1030,62 @@ def info(workspace: WorkspaceOpt = None) -> None:
                 "claims": ws.count("claims"),
                 "verdicts": ws.count("verdicts"),
                 "models": ws.get_meta("models"),
-                "index": manifest,
+                # The files' checksums stay in the manifest; `doctor` is what checks them all.
+                "index": {k: v for k, v in (manifest or {}).items() if k != "files"} or None,
+                "index_health": health,
             }
         )
+    for problem in health["problems"]:
+        _say(f"warning: {problem}; the next match rebuilds it ('workbench doctor --repair' now)")
+
+
+@app.command()
+@handle_errors
+def doctor(
+    repair: Annotated[
+        bool,
+        typer.Option("--repair", help="Rebuild damaged or stale indexes from the stored vectors."),
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Check the workspace: database integrity, counts that must agree, every index file's
+    checksum. One JSON line per check; exit 4 when a problem remains."""
+    from workbench.errors import WorkspaceError
+    from workbench.health import doctor as run_doctor
+
+    report = run_doctor(workspace, repair=repair)
+    for finding in report.findings:
+        _emit(finding.as_record())
+        if not finding.ok:
+            fix = f"; {finding.fix}" if finding.fix else ""
+            _say(f"{'repaired' if finding.repaired else 'problem'}: {finding.detail}{fix}")
+    problems = report.problems
+    if problems:
+        more = f" (and {len(problems) - 1} more, above)" if len(problems) > 1 else ""
+        raise WorkspaceError(
+            f"{report.root}: {len(problems)} problem{'s' * (len(problems) > 1)}: "
+            f"{problems[0].detail}{more}"
+        )
+    _say(f"{report.root}: healthy ({len(report.findings)} checks)")
+
+
+@app.command()
+@handle_errors
+def backup(
+    dest: Annotated[Path, typer.Argument(help="A new (or empty) folder; it opens as a workspace.")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Copy the workspace (database snapshot, checked indexes, config) to DEST, safely while
+    others work; nothing is written at DEST unless all of it is."""
+    from workbench.health import backup as run_backup
+
+    with _open(workspace) as ws:
+        summary = run_backup(ws, dest, note=lambda message: _say(f"warning: {message}"))
+    _say(
+        f"backed up {summary['passages']} passages, {summary['claims']} claims and "
+        f"{summary['index_files']} index files to {dest} ({summary['seconds']:.1f}s)"
+    )
+    _emit({"backup": summary})
 
 
 def main() -> None:
