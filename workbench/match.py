@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,15 +33,19 @@ class ArticleClaims:
 
 
 def extract_claims(
-    article: Article, published: str = "", scorer: Scorer | None = None
+    article: Article,
+    published: str = "",
+    scorer: Scorer | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ArticleClaims:
     """The claims of an article, dated with `published`, else the page's publication date,
-    else a full date in its first lines (its dateline or update stamp)."""
+    else a full date in its first lines (its dateline or update stamp); `progress` is
+    called with (steps done, steps in all)."""
     from workbench.extract.pipeline import extract_article
 
     when = published or article.published or article_date(article.text)
     try:
-        claims = extract_article(article.text, published=when, scorer=scorer)
+        claims = extract_article(article.text, published=when, scorer=scorer, progress=progress)
     except InputError as exc:
         # Several articles may be read together: say which one.
         raise InputError(f"{article.source}: {exc.message}") from None

@@ -324,6 +324,14 @@ def _content(key: frozenset[str]) -> frozenset[str]:
     return frozenset(t for t in key if not t.startswith(_MARKERS))
 
 
+def _similar(a: frozenset[str], b: frozenset[str]) -> float:
+    """`similarity` of two content sets (markers already left out)."""
+    if not a or not b:
+        return 0.0
+    overlap = len(a & b)
+    return math.sqrt((overlap / len(a | b)) * (overlap / min(len(a), len(b))))
+
+
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     """Geometric mean of Jaccard and containment (overlap / smaller size), in [0, 1].
 
@@ -336,11 +344,7 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     fewest merges of a long sentence with a short claim at equal recall on rewordings.
     Marker tokens (`*`, `<`, `>`) are left out: their words are already content tokens.
     """
-    a, b = _content(a), _content(b)
-    if not a or not b:
-        return 0.0
-    overlap = len(a & b)
-    return math.sqrt((overlap / len(a | b)) * (overlap / min(len(a), len(b))))
+    return _similar(_content(a), _content(b))
 
 
 def _side(key: frozenset[str], marker: str) -> set[str]:
@@ -353,6 +357,67 @@ def _name_variants(names: set[str]) -> set[str]:
     return names | {transliterate_fr(n) for n in names}
 
 
+class _Features:
+    """What `conflict` and `similarity` read from one key, worked out once per key: a group
+    of n claims is compared pair by pair, and re-deriving these from the key at each of the
+    n² comparisons was most of the time of extraction on a long article."""
+
+    __slots__ = (
+        "content",
+        "direction",
+        "left",
+        "names",
+        "negated",
+        "places",
+        "quantities",
+        "right",
+        "words",
+    )
+
+    def __init__(self, key: frozenset[str]) -> None:
+        self.content = _content(key)
+        self.quantities = tuple(
+            frozenset(t for t in key if t.startswith(k)) for k in _QUANTITY_KINDS
+        )
+        self.negated = _NEG in key
+        self.direction = key & {_UP, _DOWN}
+        left, right = _side(key, _LEFT), _side(key, _RIGHT)
+        self.left, self.right = left - right, right - left
+        # Each named entity with its spellings, and every spelling of the key's words.
+        self.names = tuple(frozenset(_name_variants({t[1:]})) for t in key if t.startswith(_ENTITY))
+        self.words = frozenset(_name_variants(set(self.content)))
+        self.places = frozenset(t for t in key if t.startswith("@"))
+
+
+@lru_cache(maxsize=4096)
+def _features(key: frozenset[str]) -> _Features:
+    return _Features(key)
+
+
+_QUANTITY_NAMES = ("number", "year", "month", "day", "weekday")
+
+
+def _conflict(a: _Features, b: _Features) -> str | None:
+    """`conflict` on features: the same checks in the same order."""
+    for name, qa, qb in zip(_QUANTITY_NAMES, a.quantities, b.quantities, strict=True):
+        if qa and qb and not (qa <= qb or qb <= qa):
+            return name
+    if a.negated != b.negated:
+        return "negation"
+    da, db = a.direction, b.direction
+    if da and db and da != db and len(da) == 1 and len(db) == 1:
+        return "direction"
+    if (a.left & b.right) and (a.right & b.left):
+        return "order"
+    # Some name of each claim that the other does not mention at all, in any spelling;
+    # place codes are language-neutral already ("Russie" and "Russia" are both `@ru`).
+    only_a = any(not (n & b.words) for n in a.names) or not a.places <= b.places
+    only_b = any(not (n & a.words) for n in b.names) or not b.places <= a.places
+    if only_a and only_b:
+        return "entity"
+    return None
+
+
 def conflict(a: frozenset[str], b: frozenset[str]) -> str | None:
     """Why two keys cannot be the same claim ("number", "year", "month", "day", "weekday",
     "negation", "direction", "order", "entity"), or None.
@@ -361,36 +426,11 @@ def conflict(a: frozenset[str], b: frozenset[str]) -> str | None:
     other: "2 %" against "3 %" conflicts, "2 % in 2019" against "2 %" does not (a paraphrase
     may drop a detail but not change it). Entities conflict when each claim names someone or
     something the other does not mention at all (Trump/Biden), not when one only adds a first
-    name or title.
+    name or title. A comparison conflicts when it is read the other way round ("men more than
+    women" / "women more than men"); words on both sides of one comparison ("British ... than
+    British") say nothing.
     """
-    names = {_NUM: "number", _YEAR: "year", _MONTH: "month", _DAY: "day", _WEEKDAY: "weekday"}
-    for kind in _QUANTITY_KINDS:
-        qa = {t for t in a if t.startswith(kind)}
-        qb = {t for t in b if t.startswith(kind)}
-        if qa and qb and not (qa <= qb or qb <= qa):
-            return names[kind]
-    if (_NEG in a) != (_NEG in b):
-        return "negation"
-    da, db = a & {_UP, _DOWN}, b & {_UP, _DOWN}
-    if da and db and da != db and len(da) == 1 and len(db) == 1:
-        return "direction"
-    # A comparison read the other way round: "men more than women" / "women more than men".
-    # Words on both sides of one comparison ("British ... than British") say nothing.
-    left_a, right_a = _side(a, _LEFT) - _side(a, _RIGHT), _side(a, _RIGHT) - _side(a, _LEFT)
-    left_b, right_b = _side(b, _LEFT) - _side(b, _RIGHT), _side(b, _RIGHT) - _side(b, _LEFT)
-    if (left_a & right_b) and (right_a & left_b):
-        return "order"
-    ea = {t[1:] for t in a if t.startswith(_ENTITY)}
-    eb = {t[1:] for t in b if t.startswith(_ENTITY)}
-    words_a, words_b = _name_variants(set(_content(a))), _name_variants(set(_content(b)))
-    only_a = {n for n in ea if not _name_variants({n}) & words_b}
-    only_b = {n for n in eb if not _name_variants({n}) & words_a}
-    # Place codes are language-neutral already: "Russie" and "Russia" are both `@ru`.
-    only_a |= {t for t in a if t.startswith("@")} - b
-    only_b |= {t for t in b if t.startswith("@")} - a
-    if only_a and only_b:
-        return "entity"
-    return None
+    return _conflict(_features(a), _features(b))
 
 
 def is_near_duplicate(
@@ -413,39 +453,76 @@ def best_duplicates(
     """{index in `new`: index in `stored` of its most similar near-duplicate}, for the new
     keys that repeat a stored one; candidates are found through shared tokens only."""
     postings: dict[str, list[int]] = defaultdict(list)
-    for row, key in enumerate(stored):
-        for token in _content(key):
+    stored_features = [_Features(key) for key in stored]
+    for row, features in enumerate(stored_features):
+        for token in features.content:
             postings[token].append(row)
     found = {}
     for index, key in enumerate(new):
+        features = _Features(key)
         best, best_score = None, threshold
-        for row in sorted({row for token in _content(key) for row in postings.get(token, ())}):
-            score = similarity(key, stored[row])
-            if score >= best_score and conflict(key, stored[row]) is None:
+        rows = {row for token in features.content for row in postings.get(token, ())}
+        for row in sorted(rows):
+            score = _similar(features.content, stored_features[row].content)
+            if score >= best_score and _conflict(features, stored_features[row]) is None:
                 best, best_score = row, score
         if best is not None:
             found[index] = best
     return found
 
 
-def _candidate_pairs(keys: list[frozenset[str]], threshold: float) -> dict[tuple[int, int], float]:
-    """Pairs whose similarity reaches `threshold`, found through shared tokens only."""
+def _min_overlap(size: int, threshold: float) -> int:
+    """The fewest tokens a set of `size` content tokens shares with any set it reaches
+    `threshold` against (never below 1: sets that share no token are never compared).
+
+    With overlap o, union u and smaller size m, similarity² = (o / u)(o / m). As o <= m,
+    o / m <= 1, so similarity² <= o / u <= o / size (the union is at least either set):
+    reaching t takes o >= t² · size. The bound is tight (a set inside one t² times its size
+    scores exactly t), and is taken a hair low so that no rounding of the score in floating
+    point can pass a pair this leaves out.
+    """
+    if threshold <= 0:
+        return 1
+    return max(1, math.ceil(threshold * threshold * size - 1e-9))
+
+
+def _candidate_pairs(
+    contents: list[frozenset[str]], threshold: float
+) -> dict[tuple[int, int], float]:
+    """Pairs (i < j) whose similarity reaches `threshold`, with their scores.
+
+    Comparing every pair that shares a token is quadratic on a long article, where common
+    words ("russie", a year) sit in most claims. Prefix filtering keeps it exact: tokens are
+    ranked rarest first (ties by the token); if two sets share o tokens, the first shared
+    token in that order has at most size - o tokens of either set before it, so it lies in
+    both sets' prefixes of length size - o + 1. With o >= `_min_overlap` (the least overlap
+    that can reach the threshold), a pair that can reach it shares a token of both prefixes
+    of length size - `_min_overlap`(size) + 1, and only those prefixes are indexed. Then a
+    size filter (similarity² <= smaller / larger, the containment case) before scoring.
+    """
+    frequency: dict[str, int] = defaultdict(int)
+    for content in contents:
+        for token in content:
+            frequency[token] += 1
     postings: dict[str, list[int]] = defaultdict(list)
-    contents = [_content(k) for k in keys]
-    for i, key in enumerate(contents):
-        for token in key:
-            postings[token].append(i)
-    seen: set[tuple[int, int]] = set()
+    squared = threshold * threshold - 1e-9
     scores: dict[tuple[int, int], float] = {}
-    for members in postings.values():
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                if (i, j) in seen:
-                    continue
-                seen.add((i, j))
-                score = similarity(keys[i], keys[j])
-                if score >= threshold:
-                    scores[(i, j)] = score
+    for j, content in enumerate(contents):
+        if not content:
+            continue
+        ranked = sorted(content, key=lambda t: (frequency[t], t))
+        prefix = ranked[: len(content) - _min_overlap(len(content), threshold) + 1]
+        candidates = {i for token in prefix for i in postings.get(token, ())}
+        for i in sorted(candidates):
+            other = contents[i]
+            small, large = sorted((len(other), len(content)))
+            if small < squared * large:
+                continue
+            score = _similar(other, content)
+            if score >= threshold:
+                scores[(i, j)] = score
+        for token in prefix:
+            postings[token].append(j)
     return scores
 
 
@@ -468,7 +545,8 @@ def group_duplicates(
     "meet in July" never end up together through a date-less "Trump will meet Putin".
     """
     keys = [claim_key(text, lang) for text, lang in items]
-    links = _candidate_pairs(keys, threshold)
+    features = [_Features(key) for key in keys]
+    links = _candidate_pairs([f.content for f in features], threshold)
     if vectors is not None and len(items) > 1:
         import numpy as np
 
@@ -481,6 +559,10 @@ def group_duplicates(
             links[(i, j)] = max(links.get((i, j), 0.0), float(cosine[i, j]))
     parent = list(range(len(items)))
     members: dict[int, list[int]] = {i: [i] for i in range(len(items))}
+    # Roots of groups known to hold a conflicting pair: a group only grows, so two groups
+    # that conflict still do after either takes in more claims. Without this, every link
+    # between two conflicting groups compared them member by member again.
+    vetoed: dict[int, set[int]] = defaultdict(set)
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -490,12 +572,18 @@ def group_duplicates(
 
     for (i, j), _score in sorted(links.items(), key=lambda kv: (-kv[1], kv[0])):
         ri, rj = root(i), root(j)
-        if ri == rj:
+        if ri == rj or rj in vetoed[ri]:
             continue
-        if any(conflict(keys[x], keys[y]) for x in members[ri] for y in members[rj]):
+        if any(_conflict(features[x], features[y]) for x in members[ri] for y in members[rj]):
+            vetoed[ri].add(rj)
+            vetoed[rj].add(ri)
             continue
         # The smaller index becomes the root, so a group's root is its representative.
         keep, drop = min(ri, rj), max(ri, rj)
         parent[drop] = keep
         members[keep].extend(members.pop(drop))
+        for other in vetoed.pop(drop, ()):
+            vetoed[other].discard(drop)
+            vetoed[other].add(keep)
+            vetoed[keep].add(other)
     return sorted((sorted(group) for group in members.values()), key=lambda g: g[0])

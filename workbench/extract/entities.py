@@ -689,12 +689,20 @@ class _Unit:
 
 
 class _Finder:
-    """One pass over one text; `people` are full names (two words or more) known beforehand."""
+    """One pass over one text; `people` are full names (two words or more) known beforehand,
+    and `more_people` more of them, looked at after `people` (the article's)."""
 
-    def __init__(self, text: str, lang: str, people: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        text: str,
+        lang: str,
+        people: tuple[str, ...] = (),
+        more_people: tuple[str, ...] = (),
+    ) -> None:
         self.text = text
         self.lang = lang
         self.people = people
+        self.more_people = more_people
         self.tokens = _tokenise(text, lang)
         self.units = self._units()
         letters = [c for c in text if c.isalpha()]
@@ -800,11 +808,11 @@ class _Finder:
     def _full_name(self, name: str) -> str:
         """'Poutine' -> 'Vladimir Poutine' when a known person's name ends with it."""
         words = [_fold(w) for w in name.split()]
-        if len(words) > 1:
+        if len(words) != 1:
             return name
-        for full in self.people:
-            folded = [_fold(w) for w in full.split()]
-            if len(folded) > len(words) and folded[-len(words) :] == words:
+        for people in (self.people, self.more_people):
+            full = _by_last_word(people).get(words[0])
+            if full is not None:
                 return full
         return name
 
@@ -1086,6 +1094,24 @@ class _Finder:
         return True
 
 
+@lru_cache(maxsize=64)
+def _by_last_word(people: tuple[str, ...]) -> dict[str, str]:
+    """{folded last word: the first full name ending with it}: a long article names hundreds
+    of people, and each one-word name was compared with every one of them."""
+    index: dict[str, str] = {}
+    for full in people:
+        folded = [_fold(w) for w in full.split()]
+        if len(folded) > 1:
+            index.setdefault(folded[-1], full)
+    return index
+
+
+@lru_cache(maxsize=4096)
+def _expand_name(name: str, article: str) -> str:
+    # The same short names recur through a long article, and each expansion scans all of it.
+    return expand_name(name, article)
+
+
 @lru_cache(maxsize=32)
 def _people(text: str, lang: str) -> tuple[str, ...]:
     """Full names (two words or more) of the people a text names, in order of appearance."""
@@ -1104,8 +1130,8 @@ def find_entities(sentence: str, lang: str, article: str = "") -> list[Entity]:
     are completed with the full names it gives ("M. Ouchakov" -> "Youri Ouchakov").
     """
     lang = lang.strip().lower()[:2]
-    people = _people(sentence, lang) + (_people(article, lang) if article else ())
-    entities = _Finder(sentence, lang, people).find()
+    more = _people(article, lang) if article else ()
+    entities = _Finder(sentence, lang, _people(sentence, lang), more).find()
     if not article:
         return entities
     # A name the finder did not see as a person in the article may still be written in full
@@ -1113,7 +1139,7 @@ def find_entities(sentence: str, lang: str, article: str = "") -> list[Entity]:
     resolved = []
     for entity in entities:
         if entity.kind == PERSON and " " not in entity.normal:
-            full = expand_name(entity.normal, article)
+            full = _expand_name(entity.normal, article)
             first = _fold(full.split()[0])
             if full != entity.normal and not any(first in w for w in (_STOP, _TITLES, _CALENDAR)):
                 entity = Entity(entity.text, entity.start, entity.end, PERSON, full)

@@ -16,7 +16,7 @@ Steps, in order, for one article:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -101,13 +101,21 @@ def _quote_state(sentence: str, open_quote: bool) -> bool:
     return open_quote
 
 
-def _drafts(text: str, lang: str) -> list[_Draft]:
+def _drafts(
+    text: str,
+    lang: str,
+    sentences: list[tuple[int, int]],
+    progress: Callable[[int, int], None] | None = None,
+) -> list[_Draft]:
     drafts: list[_Draft] = []
     previous_claimant = ""
     previous_people: tuple[str, ...] = ()
     in_quote = False
     waiting: list[_Draft] = []  # sentences inside a quotation whose speaker comes later
-    for start, end in candidate_sentences(text, lang):
+    for done, (start, end) in enumerate(sentences):
+        if progress is not None:
+            # Until the drafts are known, as many of them as sentences (a split adds some).
+            progress(done, 3 * len(sentences) + 2)
         sentence = text[start:end]
         attribution = parse_attribution(sentence, lang, text)
         claimant = attribution.claimant
@@ -180,13 +188,15 @@ def extract_article(
     scorer: Scorer | None = None,
     min_score: float | None = None,
     merge: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[ExtractedClaim]:
     """The article's claims, in reading order, each scored, attributed and standing alone.
 
     `published` (ISO date) dates "mardi" and "yesterday"; by default it is read from the
     article's first lines, and relative dates stay as written when there is none. `scorer`
     defaults to the rules; `min_score` to the scorer's own threshold. With `merge`,
-    near-duplicate claims of the article become one claim listing every span.
+    near-duplicate claims of the article become one claim listing every span. `progress`,
+    when given, is called with (steps done, steps in all) as the work goes on.
     """
     if not text.strip():
         raise InputError("article text is empty")
@@ -195,11 +205,27 @@ def extract_article(
     threshold = scorer.min_score if min_score is None else min_score
     when = article_date(text) if published is None else published
     year = int(when[:4]) if re.match(r"\d{4}", when or "") else None
-    drafts = _drafts(text, lang)
-    standalones = [_standalone(d, text, lang, when) for d in drafts]
+    sentences = candidate_sentences(text, lang)
+    drafts = _drafts(text, lang, sentences, progress)
+    # Steps: one per sentence for the drafts, then one per draft for standalone versions and
+    # for claims, one for scoring and one for merging.
+    step, total = len(sentences), len(sentences) + 2 * len(drafts) + 2
+
+    def advance() -> None:
+        nonlocal step
+        step += 1
+        if progress is not None:
+            progress(step, total)
+
+    standalones = []
+    for draft in drafts:
+        standalones.append(_standalone(draft, text, lang, when))
+        advance()
     scores = scorer.score([s.text for s in standalones], lang) if drafts else []
+    advance()
     claims = []
     for draft, alone, score in zip(drafts, standalones, scores, strict=True):
+        advance()
         claim_text = text[draft.start : draft.end]
         rule_score, reasons = score_sentence(alone.text, lang)
         reasons = tuple(r for r in reasons if r != "no checkable detail" or not draft.claimant)
@@ -231,6 +257,7 @@ def extract_article(
         )
     if merge and len(claims) > 1:
         claims = merge_duplicates(claims)
+    advance()
     return [c for c in claims if c.score >= threshold]
 
 
