@@ -95,6 +95,24 @@ def test_match_reads_claims_from_stdin_and_jsonl(ingested: Path, tmp_path: Path)
     assert [r["article"] for r in records] == ["claims.jsonl", "a1"]
 
 
+@pytest.mark.parametrize(
+    "option, value",
+    [("--top-k", "0"), ("--top-k", "99999999999999999999"), ("--counter-pool", "1001")],
+)
+def test_match_refuses_unbounded_passages_per_claim(
+    ingested: Path, seed_article: Path, option: str, value: str
+) -> None:
+    # A huge --top-k used to read, score and store every passage of the corpus per claim.
+    before = _jsonl(_run("info").stdout)[0]["claims"]
+    result = _run("match", str(seed_article), option, value)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"workbench: error: {option} must be from {0 if 'pool' in option else 1} to 1000, "
+        f"not {value}"
+    ]
+    assert _jsonl(_run("info").stdout)[0]["claims"] == before
+
+
 def test_malformed_claims_name_the_line(ingested: Path, tmp_path: Path) -> None:
     path = tmp_path / "claims.jsonl"
     path.write_text('{"text": "ok"}\n\n{"text": }\n')

@@ -123,20 +123,38 @@ def test_damaged_page_read_by_every_command_is_one_line_and_nothing_is_written(
     assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
 
 
-def test_damage_that_reads_miss_still_stops_every_write(matched: Path, evidence_file: Path) -> None:
-    # The vectors are not read by `claims` or `verdict`: the integrity check before the first
-    # write finds the damage, so the verdict is not written into the damaged file.
+def test_damage_that_reads_miss_still_stops_every_write_into_it(
+    matched: Path, evidence_file: Path
+) -> None:
+    # The vectors are not read by `claims` or `verdict`. A write that touches vectors (ingest)
+    # checks the whole file first and is refused; a verdict checks every table but the vectors
+    # (the bulk of a large file), passes, and is written into sound pages only.
     db = matched / "workbench.db"
     claims = _claim_count(matched)
     _smash_pages(db, "vectors")
     before = _digest(db)
     listed = _run("claims")
     assert listed.exit_code == 0 and len(_jsonl(listed.stdout)) == claims > 0
-    _one_line_error(_run("verdict", "1", "false"), 4, "is damaged", "workbench doctor")
-    _one_line_error(_run("ingest", str(evidence_file)), 4, "is damaged")
+    _one_line_error(_run("ingest", str(evidence_file)), 4, "is damaged", "workbench doctor")
     assert _digest(db) == before
     with pytest.raises(DamagedWorkspaceError, match="is damaged"):
-        Workspace.open(matched).check_integrity()
+        Workspace.open(matched).check_integrity(vectors=True)
+    workspace_module._INTEGRITY.clear()
+    assert _run("verdict", "1", "false").exit_code == 0
+    workspace_module._INTEGRITY.clear()
+    ws = Workspace.open(matched)
+    assert ws.quick_check(vectors=False) is None  # every other table still sound
+    assert ws.quick_check(vectors=True) is not None  # the damage is where it was, named
+    assert ws.conn.execute("SELECT verdict FROM verdicts WHERE claim_id = 1").fetchone() == (
+        "false",
+    )
+    ws.close()
+    # Damage in a table a write does touch stops that write, and nothing is written.
+    _smash_pages(db, "audit_log")
+    before = _digest(db)
+    workspace_module._INTEGRITY.clear()
+    _one_line_error(_run("verdict", "1", "true"), 4, "is damaged", "workbench doctor")
+    assert _digest(db) == before
 
 
 def test_integrity_check_runs_once_per_process_and_remembers_damage(matched: Path) -> None:
@@ -144,12 +162,16 @@ def test_integrity_check_runs_once_per_process_and_remembers_damage(matched: Pat
     ws = Workspace.open(matched)
     calls = []
     real = ws.quick_check
-    ws.quick_check = lambda: calls.append(1) or real()  # type: ignore[method-assign]
+    ws.quick_check = lambda **scope: calls.append(scope) or real(**scope)  # type: ignore[method-assign]
     ws.require_writable()
     ws.require_writable()
     with ws.transaction():
         pass
-    assert calls == [1]
+    assert calls == [{"vectors": False}]
+    with ws.transaction(vectors=True):
+        pass
+    ws.require_writable(vectors=True)
+    assert calls == [{"vectors": False}, {"vectors": True}]
     ws.mark_damaged("found by a read")
     with pytest.raises(DamagedWorkspaceError, match="found by a read"), ws.transaction():
         pass
@@ -263,7 +285,7 @@ def test_full_disk_on_index_write_is_one_line_and_the_next_run_repairs(
 def test_full_database_disk_is_one_line_and_rolls_back(matched: Path, tmp_path: Path) -> None:
     # SQLite's own "database or disk is full" (SQLITE_FULL), made real by capping the file's
     # pages at what it holds now: the next batch cannot grow it.
-    real = workspace_module._connect
+    real = workspace_module.connect
 
     def capped(db_path: Path, read_only: bool = False) -> sqlite3.Connection:
         conn = real(db_path, read_only)
@@ -274,7 +296,7 @@ def test_full_database_disk_is_one_line_and_rolls_back(matched: Path, tmp_path: 
     with Workspace.open(matched) as ws:
         passages, generation = ws.count("passages"), ws.generation
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(workspace_module, "_connect", capped)
+        patch.setattr(workspace_module, "connect", capped)
         result = _run("ingest", str(_evidence(tmp_path / "big.jsonl", 400, "big")))
     _one_line_error(result, 1, "no space left", "database or disk is full", "rolled back")
     with Workspace.open(matched) as ws:
@@ -360,6 +382,10 @@ def test_read_only_workspace_without_write_permission(shared: Path, seed_article
     assert listed.returncode == 0 and len(_jsonl(listed.stdout)) == claims
     exported = _cli(root, "export", "--format", "markdown", home=shared)
     assert exported.returncode == 0 and "#" in exported.stdout
+    # doctor reads a healthy read-only workspace as healthy (it once said to restore it).
+    checked = _cli(root, "doctor", home=shared)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert all(r["status"] == "ok" for r in _jsonl(checked.stdout))
     for args in (["verdict", "1", "false"], ["match", str(seed_article)], ["reindex"]):
         done = _cli(root, *args, home=shared)
         assert done.returncode == 4, done.stderr
@@ -428,7 +454,7 @@ def test_review_ui_on_a_damaged_workspace_saves_nothing(matched: Path) -> None:
     from workbench.settings import Settings
 
     db = matched / "workbench.db"
-    _smash_pages(db, "vectors")  # the queue and the claims still read; the check fails
+    _smash_pages(db, "audit_log")  # the queue and the claims still read; the check fails
     before = _digest(db)
     workspace_module._INTEGRITY.clear()  # as in a new process
     notes: list[str] = []

@@ -711,3 +711,16 @@ def test_hostile_html_in_a_headless_browser_has_no_element_or_link_from_the_data
     assert not [name for name, _ in tags.attrs if name.startswith("on")]
     assert sorted(tags.hrefs()) == sorted(SAFE_URLS)
     assert "<title>Fact-check report</title>" in dom
+
+
+def test_urls_in_lists_under_a_url_key_pass_the_gate_too() -> None:
+    from workbench.report import clean
+
+    dropped: set[str] = set()
+    row = {"links": ["https://ok.example/a", " JaVaScRiPt:alert(1)"], "score": 0.123456789}
+    row["sources"] = [{"url": "data:text/html,x", "title": "javascript:x"}]
+    cleaned = clean(row, dropped)
+    assert cleaned["links"] == ["https://ok.example/a", ""]
+    assert cleaned["sources"] == [{"url": "", "title": "javascript:x"}]  # a title is text
+    assert cleaned["score"] == 0.1235
+    assert dropped == {" JaVaScRiPt:alert(1)", "data:text/html,x"}

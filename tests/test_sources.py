@@ -432,9 +432,10 @@ def test_jsonl_record_just_over_the_limit(tmp_path: Path, monkeypatch: pytest.Mo
     assert "WORKBENCH_MAX_RECORD_MB" in caught.value.message
     monkeypatch.setenv("WORKBENCH_MAX_RECORD_MB", "0.02")
     assert [d.id for d in read(path)] == ["a", "c", "b"]
-    monkeypatch.setenv("WORKBENCH_MAX_RECORD_MB", "lots")
-    with pytest.raises(InputError, match="WORKBENCH_MAX_RECORD_MB='lots': expected a size in MB"):
-        read(path)
+    for bad in ("lots", "inf", "-1", "nan"):
+        monkeypatch.setenv("WORKBENCH_MAX_RECORD_MB", bad)
+        with pytest.raises(InputError, match=f"WORKBENCH_MAX_RECORD_MB={bad}: expected a size"):
+            read(path)
 
 
 def test_long_line_found_across_read_chunks(

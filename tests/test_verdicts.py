@@ -14,7 +14,7 @@ import pytest
 from reviewdata import build_workspace
 
 from workbench import verdicts
-from workbench.errors import InputError
+from workbench.errors import ConflictError, InputError
 from workbench.queue import list_queue, load_position, progress, save_position
 from workbench.scale import SCALE, parse_verdict
 from workbench.settings import load_settings, resolve_reviewer
@@ -318,3 +318,31 @@ def test_a_kill_midway_through_a_change_leaves_all_or_nothing(ws: Workspace, fai
     assert done.returncode == -signal.SIGKILL
     with Workspace.open(Path(root)) as reopened:
         assert _snapshot(reopened, 1) == before
+
+
+def test_undo_never_overwrites_what_someone_else_wrote_since(ws: Workspace) -> None:
+    # Reviewer A's UI and reviewer B's command on the same workspace, two connections.
+    other = Workspace.open(ws.root)
+    passage_id = ws.matches(1)[0]["passage_id"]
+    history = verdicts.History()
+    history.record(verdicts.set_verdict(ws, 1, "false", "ana"))
+    history.record(verdicts.set_verdict(ws, 2, "true", "ana"))
+    verdicts.apply_changes(other, 1, "ben", note="Source: the report.", cite=[passage_id])
+    before = verdicts.get_state(ws, 1)
+    audit = len(_audit(ws, 1))
+
+    # Undo of claim 2 (untouched by ben) still works; claim 1's undo is refused, not forced.
+    assert history.undo(ws, "ana").claim_id == 2
+    assert verdicts.get_state(ws, 2).verdict == ""
+    with pytest.raises(ConflictError, match=r"claim 1 was changed since \(cite by ben at "):
+        history.undo(ws, "ana")
+    assert verdicts.get_state(ws, 1) == before
+    assert before.note == "Source: the report." and before.cited_ids == (passage_id,)
+    assert len(_audit(ws, 1)) == audit
+    # The overtaken step is dropped: nothing left to undo, and redo of claim 2 still works.
+    assert history.undo(ws, "ana") is None
+    verdicts.set_verdict(other, 2, "misleading", "ben")
+    with pytest.raises(ConflictError, match="claim 2 was changed since"):
+        history.redo(ws, "ana")
+    assert verdicts.get_state(ws, 2).verdict == "misleading"
+    other.close()

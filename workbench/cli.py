@@ -157,9 +157,24 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _open(workspace: Path | None, create: bool = False, write: bool = False):
+# Articles from this many characters show extraction progress: a long one takes minutes.
+_EXTRACT_PROGRESS_CHARS = 100_000
+
+
+@contextmanager
+def _extract_progress(text: str, name: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar for extracting the claims of a long article; None for a short one."""
+    if len(text) < _EXTRACT_PROGRESS_CHARS:
+        yield None
+        return
+    with _progress(f"extracting claims from {name}") as progress:
+        yield progress
+
+
+def _open(workspace: Path | None, create: bool = False, write: bool = False, vectors: bool = False):
     """Open the workspace; a command that writes (`write` or `create`) fails here, before its
-    slow work, when the workspace is read-only or its database fails its integrity check."""
+    slow work, when the workspace is read-only or its database fails its integrity check
+    (the whole file for a command that writes vectors: `vectors`)."""
     global _opened_db
     from workbench.workspace import DB_NAME, Workspace, default_workspace_path
 
@@ -167,7 +182,7 @@ def _open(workspace: Path | None, create: bool = False, write: bool = False):
     ws = Workspace.open(workspace, create=create)
     if write or create:
         try:
-            ws.require_writable()
+            ws.require_writable(vectors=vectors)
         except BaseException:
             ws.close()
             raise
@@ -215,7 +230,7 @@ def ingest(
 
         settings = RaySettings(address, actors, batch_size)
         start(settings)  # an unreachable cluster fails here, before anything is created
-    with _open(workspace, create=True) as ws:
+    with _open(workspace, create=True, vectors=True) as ws:
         names = config.model_names(ws, model)
         embedders = config.load_embedders(names)
         encoder = None
@@ -274,7 +289,7 @@ def import_reviews(
         typer.echo(f"workbench: warning: {problem}; skipped", err=True)
     if len(archive.problems) > 10:
         typer.echo(f"workbench: warning: {len(archive.problems) - 10} more skipped", err=True)
-    with _open(workspace, create=True) as ws:
+    with _open(workspace, create=True, vectors=True) as ws:
         embedders = config.load_embedders(config.model_names(ws, model))
         with _progress("embedding reviews") as progress:
             report = ingest_documents(
@@ -318,7 +333,7 @@ def reindex(
     from workbench import config
     from workbench.ingest import reindex as run_reindex
 
-    with _open(workspace, write=True) as ws:
+    with _open(workspace, write=True, vectors=True) as ws:
         stored = ws.get_meta("models")
         if not stored:
             raise WorkbenchError(f"the workspace {ws.root} has no evidence to re-embed")
@@ -339,7 +354,7 @@ MaxArticleOpt = Annotated[
     typer.Option(
         "--max-article-mb",
         envvar="WORKBENCH_MAX_ARTICLE_MB",
-        help="Largest article accepted, in MB of text (default 2; a web page's markup may "
+        help="Largest article accepted, in MB of text (default 0.5; a web page's markup may "
         "weigh 5 times that); larger inputs are refused before they are read.",
         show_default=False,
     ),
@@ -388,13 +403,15 @@ def extract(
     else:
         chosen = RuleScorer()
     try:
-        claims = extract_article(
-            source.text,
-            lang=lang,
-            published=when or source.published or None,
-            scorer=chosen,
-            min_score=min_score,
-        )
+        with _extract_progress(source.text, source.name) as progress:
+            claims = extract_article(
+                source.text,
+                lang=lang,
+                published=when or source.published or None,
+                scorer=chosen,
+                min_score=min_score,
+                progress=progress,
+            )
     except InputError as exc:
         raise InputError(f"{source.source}: {exc.message}") from None
     # The article's own fields, which `match` reads back to store with the claims.
@@ -431,6 +448,10 @@ def _iso_date(value: str | None) -> str | None:
         raise InputError(f"--published {value!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
+# The most passages `match` reads per claim (--top-k, and --counter-pool beyond them).
+MAX_PER_CLAIM = 1000
+
+
 @app.command()
 @handle_errors
 def match(
@@ -442,7 +463,9 @@ def match(
         ),
     ],
     workspace: WorkspaceOpt = None,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", help="Evidence per claim.")] = 5,
+    top_k: Annotated[
+        int, typer.Option("--top-k", "-k", help="Evidence per claim (at most 1000).")
+    ] = 5,
     model: ModelOpt = None,
     fusion: Annotated[
         str, typer.Option(help="'lang' (language-aware fusion) or 'rrf' (plain RRF).")
@@ -499,17 +522,22 @@ def match(
 
     if fusion not in ("lang", "rrf"):
         raise WorkbenchError(f"unknown fusion {fusion!r}: use 'lang' or 'rrf'")
-    if top_k < 1:
-        raise WorkbenchError("--top-k must be at least 1")
-    if counter_pool < 0:
-        raise WorkbenchError("--counter-pool must be 0 or more")
+    # Every passage read gets its signals computed and a stored match row: an unbounded value
+    # (a typo, 99999999999999999999) would read and store the whole corpus for every claim.
+    if not 1 <= top_k <= MAX_PER_CLAIM:
+        raise WorkbenchError(f"--top-k must be from 1 to {MAX_PER_CLAIM}, not {top_k}")
+    if not 0 <= counter_pool <= MAX_PER_CLAIM:
+        raise WorkbenchError(
+            f"--counter-pool must be from 0 to {MAX_PER_CLAIM}, not {counter_pool}"
+        )
     _check_engine(engine, actors)
     published = _iso_date(published)
-    # Cheap checks of every input first (read, decode, parse), before any model loads.
-    read = _read_inputs(inputs, max_article_mb)
-    if url and sum(isinstance(item, Article) for _, item in read) > 1:
-        raise InputError("--url says where one article appeared: give one article per command")
+    # A workspace that cannot be written is refused first, then every input is read, decoded
+    # and parsed (a URL fetched) before any model loads.
     with _open(workspace, write=True) as ws:
+        read = _read_inputs(inputs, max_article_mb)
+        if url and sum(isinstance(item, Article) for _, item in read) > 1:
+            raise InputError("--url says where one article appeared: give one article per command")
         # Load models and indexes first: a broken workspace must fail before claims are added.
         if engine == "ray":
             from workbench.ray_engine import RaySettings, start
@@ -529,7 +557,8 @@ def match(
             if isinstance(item, Article):
                 if scorer is None:
                     scorer = _claim_scorer(retriever)
-                item = extract_claims(item, published or "", scorer)
+                with _extract_progress(item.text, item.name) as progress:
+                    item = extract_claims(item, published or "", scorer, progress)
             pending.append((name, item))
         # Only now, with every input good, is anything stored.
         claim_ids: list[int] = []

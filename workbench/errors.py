@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     BAD_INPUT = 3
     WORKSPACE = 4
     MODEL_MISMATCH = 5
+    CONFLICT = 6
     INTERRUPTED = 130
 
 
@@ -51,3 +52,9 @@ class DamagedWorkspaceError(WorkspaceError):
 
 class ReadOnlyWorkspaceError(WorkspaceError):
     """A command that writes met a workspace this process may only read."""
+
+
+class ConflictError(WorkbenchError):
+    """Someone else changed the record since this action was prepared (an undo, say)."""
+
+    exit_code = ExitCode.CONFLICT

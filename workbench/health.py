@@ -20,6 +20,7 @@ from workbench.workspace import (
     MANIFEST,
     SCHEMA_VERSION,
     Workspace,
+    connect,
     default_workspace_path,
 )
 
@@ -70,13 +71,6 @@ def _database_path(root: Path | None) -> tuple[Path, Path]:
     return root, db_path
 
 
-def read_only_connection(db_path: Path) -> sqlite3.Connection:
-    """A connection that cannot write the database (SQLite's mode=ro), for checking it."""
-    return sqlite3.connect(
-        db_path.resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, timeout=30.0
-    )
-
-
 def doctor(root: Path | None = None, repair: bool = False) -> Report:
     """Check a workspace: the database (`PRAGMA integrity_check`, opened read-only), the counts
     that must agree (passages, vectors per model, index sizes and manifest, BM25 documents,
@@ -86,9 +80,11 @@ def doctor(root: Path | None = None, repair: bool = False) -> Report:
     root, db_path = _database_path(root)
     report = Report(root)
     try:
-        conn = read_only_connection(db_path)
-    except sqlite3.Error as exc:
-        report.add("database", False, f"{db_path} cannot be opened ({exc})", RESTORE)
+        # The workspace's own read-only opening: it never writes a byte, and it reads a
+        # workspace in a folder this process cannot write (a read-only mount) too.
+        conn = connect(db_path, read_only=True)
+    except WorkbenchError as exc:
+        report.add("database", False, exc.message, RESTORE)
         return report
     try:
         db_ok = _check_database(report, conn, db_path)

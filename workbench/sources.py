@@ -22,7 +22,7 @@ from typing import Any
 from workbench.errors import InputError
 from workbench.jsonl import json_objects, json_type
 from workbench.models import Document
-from workbench.textio import MB, read_bytes, read_text, too_large
+from workbench.textio import limit_bytes, read_bytes, read_text, too_large
 
 SUPPORTED_EXTENSIONS = frozenset(
     {".jsonl", ".ndjson", ".csv", ".tsv", ".md", ".markdown", ".txt", ".html", ".htm"}
@@ -47,15 +47,7 @@ _SCAN_CHUNK = 1 << 20
 def max_record_bytes() -> int:
     """The evidence record size limit: $WORKBENCH_MAX_RECORD_MB, else MAX_RECORD_MB."""
     value = os.environ.get(RECORD_LIMIT_ENV, "").strip()
-    if not value:
-        return int(MAX_RECORD_MB * MB)
-    try:
-        megabytes = float(value)
-    except ValueError:
-        megabytes = 0.0
-    if not megabytes > 0:
-        raise InputError(f"{RECORD_LIMIT_ENV}={value!r}: expected a size in MB, e.g. 10")
-    return int(megabytes * MB)
+    return limit_bytes(value or MAX_RECORD_MB, RECORD_LIMIT_ENV)
 
 
 def iter_documents(paths: Sequence[Path], max_record: int | None = None) -> Iterator[Document]:

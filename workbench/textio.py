@@ -9,6 +9,7 @@ meaningful; they are not byte offsets into the raw file.
 from __future__ import annotations
 
 import codecs
+import math
 import unicodedata
 from pathlib import Path
 
@@ -82,6 +83,19 @@ def read_bytes(
 
 
 MB = 1_000_000
+
+
+def limit_bytes(value: float | str, name: str) -> int:
+    """A size limit given in MB (a number, or the text of an option or variable) in bytes;
+    `name` says where it came from in the one-line refusal of anything not a finite size
+    above 0 ("inf" included: a limit is what bounds memory and time)."""
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = 0.0
+    if not (math.isfinite(megabytes) and megabytes > 0):
+        raise InputError(f"{name}={value}: expected a size in MB above 0, e.g. 10")
+    return int(megabytes * MB)
 
 
 def megabytes(size: float) -> str:

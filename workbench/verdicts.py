@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from workbench.errors import InputError
+from workbench.errors import ConflictError, InputError
 from workbench.scale import BY_ID, parse_verdict
 from workbench.workspace import Workspace
 
@@ -222,11 +222,35 @@ def toggle_cite(workspace: Workspace, claim_id: int, passage_id: int, reviewer: 
 
 
 def restore(
-    workspace: Workspace, claim_id: int, state: ReviewState, reviewer: str, action: str
+    workspace: Workspace,
+    claim_id: int,
+    state: ReviewState,
+    reviewer: str,
+    action: str,
+    expected: ReviewState | None = None,
 ) -> Change:
-    """Put back a whole earlier state (undo, redo), itself recorded in the audit log."""
+    """Put back a whole earlier state (undo, redo), itself recorded in the audit log.
+
+    With `expected`, only if the stored state still is that one: an undo in the review UI
+    must not wipe out what another reviewer (or a CLI command) wrote on the claim since.
+    The comparison runs inside the write's transaction, so nobody can slip in between."""
     _require_claim(workspace, claim_id)
-    return _write(workspace, claim_id, reviewer, [(action, lambda old: state)])
+
+    def put_back(old: ReviewState) -> ReviewState:
+        if expected is not None and old != expected:
+            raise ConflictError(_changed_since(workspace, claim_id, action))
+        return state
+
+    return _write(workspace, claim_id, reviewer, [(action, put_back)])
+
+
+def _changed_since(workspace: Workspace, claim_id: int, action: str) -> str:
+    row = workspace.conn.execute(
+        "SELECT reviewer, at, action FROM audit_log WHERE claim_id = ? ORDER BY id DESC LIMIT 1",
+        (claim_id,),
+    ).fetchone()
+    who = f" ({row[2]} by {row[0] or 'someone'} at {row[1]})" if row else ""
+    return f"claim {claim_id} was changed since{who}: nothing done, to keep that change ({action})"
 
 
 def edit_claim(workspace: Workspace, claim_id: int, text: str, reviewer: str) -> None:
@@ -270,8 +294,20 @@ class History:
         if not self.undo_stack:
             return None
         change = self.undo_stack[-1]
-        # Popped only once written: a failed write (a locked database) keeps the step.
-        restore(workspace, change.claim_id, change.old, reviewer, f"undo {change.action}")
+        # Popped only once written: a failed write (a locked database) keeps the step; a
+        # step that someone else's later change has overtaken is dropped, never forced.
+        try:
+            restore(
+                workspace,
+                change.claim_id,
+                change.old,
+                reviewer,
+                f"undo {change.action}",
+                expected=change.new,
+            )
+        except ConflictError:
+            self.undo_stack.pop()
+            raise
         self.redo_stack.append(self.undo_stack.pop())
         return change
 
@@ -279,7 +315,18 @@ class History:
         if not self.redo_stack:
             return None
         change = self.redo_stack[-1]
-        restore(workspace, change.claim_id, change.new, reviewer, f"redo {change.action}")
+        try:
+            restore(
+                workspace,
+                change.claim_id,
+                change.new,
+                reviewer,
+                f"redo {change.action}",
+                expected=change.old,
+            )
+        except ConflictError:
+            self.redo_stack.pop()
+            raise
         self.undo_stack.append(self.redo_stack.pop())
         return change
 

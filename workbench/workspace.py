@@ -288,7 +288,7 @@ class Workspace:
             _create_database(db_path)
         _check_database_file(db_path)
         read_only = not _writable(db_path)
-        conn = _connect(db_path, read_only)
+        conn = connect(db_path, read_only)
         workspace = cls(root, conn, read_only=read_only)
         try:
             workspace._migrate()
@@ -337,12 +337,13 @@ class Workspace:
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, vectors: bool = False) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken immediately so concurrent writers queue, not fail.
 
         Refused, before anything is written, in a read-only workspace or one whose database
-        fails its integrity check (`require_writable`)."""
-        self.require_writable()
+        fails its integrity check (`require_writable`; `vectors` for a write that touches the
+        passages' vectors, which checks the whole file)."""
+        self.require_writable(vectors=vectors)
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -362,47 +363,65 @@ class Workspace:
                     self.conn.execute("ROLLBACK")
                 raise
 
-    def require_writable(self) -> None:
+    def require_writable(self, *, vectors: bool = False) -> None:
         """Raise unless this process may write the workspace: not read-only, and its database
-        passed `check_integrity`. Commands that write call it before their slow work (loading
-        models) so that they fail at once; every transaction calls it too."""
+        passed `check_integrity` (the whole file with `vectors`, see INTEGRITY POLICY).
+        Commands that write call it before their slow work (loading models) so that they fail
+        at once; every transaction calls it too."""
         if self.read_only:
             raise ReadOnlyWorkspaceError(
                 f"{self.root} is read-only (no write permission here): this command writes; "
                 "reading commands (info, claims, export, review) still work"
             )
-        self.check_integrity()
+        self.check_integrity(vectors=vectors)
 
-    def check_integrity(self) -> None:
-        """Raise `DamagedWorkspaceError` if the database fails `PRAGMA quick_check`.
+    def check_integrity(self, *, vectors: bool = False) -> None:
+        """Raise `DamagedWorkspaceError` if the database fails `PRAGMA quick_check`: every
+        table but the vectors, or with `vectors` the whole file (free pages included).
 
-        Run once per database file per process (see INTEGRITY POLICY), a failure remembered."""
-        key = _file_key(self.db_path)
+        Run once per database file and scope per process (see INTEGRITY POLICY), a failure
+        remembered."""
+        key = (*_file_key(self.db_path), vectors)
         with _INTEGRITY_LOCK:
             if key not in _INTEGRITY:
-                _INTEGRITY[key] = self.quick_check()
+                _INTEGRITY[key] = self.quick_check(vectors=vectors)
             problem = _INTEGRITY[key]
+            # Damage found anywhere stops every write, whatever its scope.
+            problem = problem or _INTEGRITY.get((*key[:2], not vectors))
         if problem is not None:
             raise _damaged(self.db_path, problem)
 
     def integrity_known(self) -> bool:
         """Whether `check_integrity` has run in this process, so a write will not wait for it."""
-        return _file_key(self.db_path) in _INTEGRITY  # no lock: a running check holds it
+        # No lock: a running check holds it.
+        return (*_file_key(self.db_path), False) in _INTEGRITY
 
-    def quick_check(self) -> str | None:
-        """The first problem `PRAGMA quick_check` finds in the database, None when it is sound
-        (uncached: every page is read, see INTEGRITY POLICY for the cost)."""
+    def quick_check(self, *, vectors: bool = True) -> str | None:
+        """The first problem `PRAGMA quick_check` finds, None when the database is sound
+        (uncached). With `vectors`, the whole file; else each table but `vectors`, one by one
+        (SQLite 3.33+), which skips most of a large file's pages: see INTEGRITY POLICY."""
         try:
-            rows = self.conn.execute("PRAGMA quick_check(5)").fetchall()
+            if vectors:
+                checks = ["PRAGMA quick_check(5)"]
+            else:
+                tables = self.conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'vectors'"
+                ).fetchall()
+                checks = [f'PRAGMA quick_check("{name}")' for (name,) in tables]
+            for check in checks:
+                rows = self.conn.execute(check).fetchall()
+                problems = [r[0] for r in rows if r[0] != "ok"]
+                if problems:
+                    return problems[0].strip().splitlines()[-1]
         except sqlite3.DatabaseError as exc:
             return str(exc)
-        problems = [r[0] for r in rows if r[0] != "ok"]
-        return problems[0].strip().splitlines()[-1] if problems else None
+        return None
 
     def mark_damaged(self, problem: str) -> None:
         """Remember that reading found damage, so that this process writes nothing more."""
         with _INTEGRITY_LOCK:
-            _INTEGRITY[_file_key(self.db_path)] = problem
+            for vectors in (False, True):
+                _INTEGRITY[(*_file_key(self.db_path), vectors)] = problem
 
     # ----- paths and metadata --------------------------------------------------------------
     @property
@@ -457,7 +476,7 @@ class Workspace:
         in the same flattened order. A document that exists under the same key is replaced.
         """
         now = _now()
-        with self.transaction() as conn:
+        with self.transaction(vectors=True) as conn:
             passage_ids: list[int] = []
             for doc, doc_passages in zip(docs, passages, strict=True):
                 conn.execute("DELETE FROM documents WHERE doc_key = ?", (doc["doc_key"],))
@@ -510,7 +529,7 @@ class Workspace:
         self, passage_ids: Sequence[int], vectors: dict[str, np.ndarray], models: list[dict]
     ) -> None:
         """Swap every vector and the model list in one transaction (reindexing)."""
-        with self.transaction() as conn:
+        with self.transaction(vectors=True) as conn:
             conn.execute("DELETE FROM vectors")
             for model, matrix in vectors.items():
                 conn.executemany(
@@ -947,12 +966,16 @@ def _insert_claim_vectors(
 # file (`check_integrity`, cached per process, a failure too): a write into a damaged b-tree
 # can spread the damage, and a reviewer's new verdicts must not go into a file that has to be
 # restored anyway. quick_check reads every page but skips integrity_check's index-against-
-# table comparisons; its cost is that of reading the file. Measured on a synthetic workspace
-# of 100,000 passages with two models' vectors (512 + 384 dimensions, a 1.0 GB file): 0.35 to
-# 0.8 s with the file in the OS cache, 18 s cold on a slow (55 MB/s) virtual disk. A writing
-# command pays it once (ingest and match load models for longer; `verdict` and the review UI's
-# first screen feel it on a large workspace), reading commands never.
-_INTEGRITY: dict[tuple[str, int], str | None] = {}
+# table comparisons; its cost is that of reading what it checks. Measured on a synthetic
+# workspace of 100,000 passages with two models' vectors (512 + 384 dimensions, a 1.0 GB
+# file): the whole file 0.35 to 0.8 s with the file in the OS cache, 18 s cold on a slow
+# (55 MB/s) virtual disk, of which the `vectors` table is nearly all. So the scope follows the
+# write: a write that touches vectors (ingest, reindex, import-reviews) checks the whole file,
+# free pages included; every other write (verdicts, notes, matches, the review UI) checks each
+# table but `vectors` (`PRAGMA quick_check(TABLE)`), which costs a few hundredths of a second
+# however large the evidence store grows. Reading commands never pay it; `doctor` runs the full
+# integrity_check.
+_INTEGRITY: dict[tuple[str, int, bool], str | None] = {}
 _INTEGRITY_LOCK = threading.Lock()
 SQLITE_HEADER = b"SQLite format 3\x00"
 # What to do about a damaged database (the one line says what is wrong, then this).
@@ -1014,7 +1037,7 @@ def _create_database(db_path: Path) -> None:
     for path in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         path.unlink(missing_ok=True)
     try:
-        conn = _connect(tmp, read_only=False)
+        conn = connect(tmp, read_only=False)
         try:
             Workspace(db_path.parent, conn)._migrate()
         finally:
@@ -1064,7 +1087,7 @@ def _writable(db_path: Path) -> bool:
     return all(os.access(path, os.W_OK) for path in paths)
 
 
-def _connect(db_path: Path, read_only: bool = False) -> sqlite3.Connection:
+def connect(db_path: Path, read_only: bool = False) -> sqlite3.Connection:
     """A connection to the database; `read_only` opens it so that SQLite never writes a byte.
 
     Read-only WAL access (SQLite 3.22+): `mode=ro` reads the committed state, the `-wal` file

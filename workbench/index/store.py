@@ -454,7 +454,7 @@ def _refresh_mtimes(workspace: Workspace, manifest: dict[str, Any]) -> dict[str,
             return manifest
         if mtime != record["mtime_ns"]:
             moved[name] = {**record, "mtime_ns": mtime}
-    if not moved or not _writable(workspace) or workspace.read_manifest() != manifest:
+    if not moved or not _index_writable(workspace) or workspace.read_manifest() != manifest:
         return manifest
     refreshed = {**manifest, "files": {**records, **moved}}
     try:
@@ -522,7 +522,7 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _writable(workspace: Workspace) -> bool:
+def _index_writable(workspace: Workspace) -> bool:
     # A workspace opened read-only is never written by this process, its index folder included.
     if getattr(workspace, "read_only", False):
         return False
@@ -531,7 +531,7 @@ def _writable(workspace: Workspace) -> bool:
 
 
 def _require_writable(workspace: Workspace, problem: str) -> None:
-    if not _writable(workspace):
+    if not _index_writable(workspace):
         raise _read_only(workspace, problem)
 
 

@@ -31,7 +31,7 @@ FLOAT_DECIMALS = 4
 # file:, ...) could run code or read files when a reader follows it.
 SAFE_SCHEMES = frozenset({"http", "https"})
 # Fields of the exported data that hold a URL (evidence, article, source), by name.
-URL_KEYS = frozenset({"url", "uri", "href", "src", "link"})
+URL_KEYS = frozenset({"url", "uri", "href", "src", "link", "urls", "links", "sameas"})
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _C0_AND_SPACE = "".join(chr(i) for i in range(0x21))
 
@@ -176,21 +176,19 @@ def _is_url_key(key: object) -> bool:
     return name in URL_KEYS or name.rsplit("_", 1)[-1] in URL_KEYS
 
 
-def clean(value: Any, dropped: set[str]) -> Any:
-    """A copy of `value` (exported rows) with every float rounded and every URL field
-    passed through `safe_url`; the URLs it refused are added to `dropped`."""
+def clean(value: Any, dropped: set[str], url: bool = False) -> Any:
+    """A copy of `value` (exported rows) with every float rounded and every URL field (a
+    string under a URL key, or in a list under one) passed through `safe_url`; the URLs it
+    refused are added to `dropped`."""
     if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if isinstance(item, str) and _is_url_key(key):
-                out[key] = safe_url(item)
-                if item.strip() and not out[key]:
-                    dropped.add(item)
-            else:
-                out[key] = clean(item, dropped)
-        return out
+        return {key: clean(item, dropped, _is_url_key(key)) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [clean(item, dropped) for item in value]
+        return [clean(item, dropped, url) for item in value]
+    if url and isinstance(value, str):
+        kept = safe_url(value)
+        if value.strip() and not kept:
+            dropped.add(value)
+        return kept
     if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
         return round_float(value)
     return value
