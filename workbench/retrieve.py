@@ -291,11 +291,21 @@ def open_models(
     return names, embedders, config.check_fingerprints(workspace, embedders)
 
 
+def workspace_retriever(
+    workspace: Workspace,
+    embedders: Sequence[Embedder],
+    indexes: store.IndexSet,
+    fusion: FusionConfig | None = None,
+) -> Retriever:
+    """The Retriever `match` searches a workspace with: its models, its indexes, and its
+    passages' indexed texts, which the learned re-ranker reads. `workbench eval` builds its
+    retrievers here too, so that it measures what match ships."""
+    return Retriever(embedders, indexes, fusion, workspace.passage_index_texts)
+
+
 def open_retriever(
     workspace: Workspace, model_spec: str | None = None, fusion: FusionConfig | None = None
 ) -> Retriever:
     """Load a workspace's models (checked against it) and indexes into a Retriever."""
     _, embedders, models = open_models(workspace, model_spec)
-    return Retriever(
-        embedders, store.load(workspace, models), fusion, workspace.passage_index_texts
-    )
+    return workspace_retriever(workspace, embedders, store.load(workspace, models), fusion)
