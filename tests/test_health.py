@@ -102,9 +102,10 @@ def test_overwritten_middle_of_the_dense_index_is_rebuilt_not_silently_used(
     assert _top(after) == before  # the best passage is still first
     passages = Workspace.open(ingested).count("passages")
     line = (
-        f"index/{DENSE} is damaged (checksum mismatch); rebuilt from the {passages} stored vectors"
+        f"workbench: index/{DENSE} is damaged (checksum mismatch); rebuilt from the {passages} "
+        "stored vectors"
     )
-    assert line in after.stderr
+    assert line in after.stderr.splitlines()  # a line of its own, prefixed like every note
     manifest = json.loads((ingested / "index" / "manifest.json").read_text())
     assert manifest["files"][DENSE]["sha256"] == _sha256(path)
     again = _run("match", "-", input=CLAIM)

@@ -636,7 +636,9 @@ def _nli_spec(explicit: str | None, root: Path) -> tuple[str, str | None] | None
 
 def _say(message: str) -> None:
     """One line for people on stderr."""
-    typer.echo(f"workbench: {message}", err=True)
+    from workbench.notes import say
+
+    say(message)
 
 
 def _check_engine(engine: str, actors: int) -> None:

@@ -359,7 +359,7 @@ def run_eval(
     if importlib.util.find_spec("ranx") is None:
         raise WorkbenchError("evaluation needs ranx: pip install 'ranx>=0.3'")
     if k < 1:
-        raise WorkbenchError("k must be at least 1")
+        raise WorkbenchError("--top-k must be at least 1")
     for path in (corpus, queries, qrels):
         if not Path(path).exists():
             raise InputError(f"{path}: no such file")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.errors import WorkbenchError
 from workbench.extract.claims import NON_CLAIM_REASONS, score_sentence
+from workbench.notes import say
 
 if TYPE_CHECKING:
     import numpy as np
@@ -234,12 +235,11 @@ class LearnedScorer:
 def default_scorer(embedders: dict[str, Embedder] | None = None) -> Any:
     """The learned scorer when its model and embedding packages are present, else the rules
     (with a warning on stderr saying why)."""
-    import sys
 
     from workbench.extract.pipeline import RuleScorer
 
     try:
         return LearnedScorer(embedders=embedders)
     except WorkbenchError as exc:
-        print(f"warning: check-worthiness falls back to the rules: {exc}", file=sys.stderr)
+        say(f"warning: check-worthiness falls back to the rules: {exc}")
         return RuleScorer()

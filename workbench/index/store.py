@@ -8,7 +8,6 @@ import hashlib
 import os
 import re
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import numpy as np
 from workbench.errors import WorkspaceError
 from workbench.index import dense
 from workbench.index.lexical import LexicalIndex
+from workbench.notes import say
 from workbench.workspace import INDEX_DIR, VECTOR_CHUNK, Workspace
 
 # 3: every index file recorded with its size, mtime and checksums, and each index's count.
@@ -248,10 +248,9 @@ def ensure_fresh(workspace: Workspace, models: list[dict[str, Any]]) -> dict[str
     manifest = workspace.read_manifest()
     if not is_current(workspace, manifest):
         _require_writable(workspace, "the index is out of date with the database")
-        print(
+        say(
             "index: out of date with the database (new evidence or an interrupted run); "
-            "rebuilding from stored vectors",
-            file=sys.stderr,
+            "rebuilding from stored vectors"
         )
         return rebuild(workspace, models)  # with the workspace's own thresholds
     assert manifest is not None
@@ -619,5 +618,5 @@ def _repair_parts(
     manifest["passages"] = len(ids) if ids is not None else manifest["passages"]
     workspace.write_manifest(manifest)  # last: it names the files just written
     for line in lines:
-        print(line, file=sys.stderr)
+        say(line)
     return manifest
