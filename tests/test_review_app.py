@@ -411,3 +411,48 @@ def test_snapshot_help(workspace: Path, snap_compare) -> None:
 
 def test_snapshot_filter_dialog(workspace: Path, snap_compare) -> None:
     assert snap_compare(_app(workspace), press=["f"], terminal_size=SIZE)
+
+
+@_run
+async def test_two_reviewers_never_overwrite_each_other(workspace: Path) -> None:
+    # Issue 16's two-terminal scenario: A's UI and B's commands on one workspace.
+    from workbench import verdicts
+
+    app = _app(workspace, reviewer="ana")
+    notes = _notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        first = app.claim.id
+        await pilot.press("1")  # A: False, moves on
+        with Workspace.open(workspace) as other:  # B, in the other terminal
+            verdicts.set_verdict(other, first, "mostly-false", "ben")
+        await pilot.press("u")  # A's undo would wipe B's verdict: refused
+        assert _state(workspace, first).verdict == "mostly-false"
+        assert any(
+            severity == "error" and f"claim {first} was changed since (verdict by ben at" in text
+            for severity, text in notes
+        ), notes
+        # A's screen still shows what A saw; a verdict key from that stale view is refused too.
+        app._select(first)
+        await pilot.pause()
+        with Workspace.open(workspace) as other:
+            verdicts.set_note(other, first, "B's note", "ben")
+        stale = app.state
+        await pilot.press("3")
+        assert _state(workspace, first).verdict == "mostly-false"
+        assert _state(workspace, first).note == "B's note"
+        assert stale.note != "B's note"
+        await pilot.press("r")  # reload: A now sees B's work and can act on it
+        await pilot.pause()
+        if app.claim.id != first:
+            app._select(first)
+            await pilot.pause()
+        assert app.state.note == "B's note" and app.state.verdict == "mostly-false"
+        await pilot.press("3")
+        assert _state(workspace, first).verdict == "misleading"
+    rows = [(who, action) for who, action, _, _ in _audit(workspace, first)]
+    assert rows == [
+        ("ana", "verdict"),
+        ("ben", "verdict"),
+        ("ben", "note"),
+        ("ana", "verdict"),
+    ]

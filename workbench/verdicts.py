@@ -112,15 +112,26 @@ def _citations(workspace: Workspace, passage_ids: Sequence[int]) -> list[dict[st
 _Step = tuple[str, Callable[[ReviewState], ReviewState]]
 
 
-def _write(workspace: Workspace, claim_id: int, reviewer: str, steps: Sequence[_Step]) -> Change:
+def _write(
+    workspace: Workspace,
+    claim_id: int,
+    reviewer: str,
+    steps: Sequence[_Step],
+    expected: ReviewState | None = None,
+    action: str = "",
+) -> Change:
     """The one write path: apply `steps` to the stored state in one transaction.
 
     Each step gets an audit row holding the state before and after it; the verdict row is
     written once at the end. A failure or a kill anywhere before the commit leaves the claim
-    and its audit trail exactly as they were."""
+    and its audit trail exactly as they were. With `expected` (the state the writer saw), a
+    claim changed since by someone else is refused (ConflictError), never overwritten: the
+    comparison runs inside the transaction, so nobody can slip in between."""
     with workspace.transaction() as conn:
         at = _now()
         first = state = get_state(workspace, claim_id)
+        if expected is not None and first != expected:
+            raise ConflictError(_changed_since(workspace, claim_id, action or steps[0][0]))
         for action, step in steps:
             new = step(state)
             conn.execute(
@@ -156,13 +167,16 @@ def apply_changes(
     note: str | None = None,
     cite: Iterable[int] = (),
     uncite: Iterable[int] = (),
+    expected: ReviewState | None = None,
 ) -> Change:
     """Change a claim's verdict, note and citations together: all of it is written, or none.
 
     `verdict` is an id, label or key of the scale ('' clears it); None leaves a field as it
     is. Everything is checked before anything is written (the claim, the verdict, every cited
     passage), then each part is applied in order (verdict, note, citations) in one transaction
-    with one audit row per part. The returned change spans them all, so one undo reverts it."""
+    with one audit row per part. The returned change spans them all, so one undo reverts it.
+    `expected` is the state the change was made from (the review UI's view): if someone
+    changed the claim since, ConflictError says who and when, and nothing is written."""
     _require_claim(workspace, claim_id)
     cite_ids = list(dict.fromkeys(int(i) for i in cite))
     uncite_ids = list(dict.fromkeys(int(i) for i in uncite))
@@ -184,7 +198,7 @@ def apply_changes(
         steps.append(("uncite", functools.partial(_drop_citation, passage_id=passage_id)))
     if not steps:
         raise InputError(f"nothing to change on claim {claim_id}")
-    return _write(workspace, claim_id, reviewer, steps)
+    return _write(workspace, claim_id, reviewer, steps, expected)
 
 
 def _add_citation(old: ReviewState, citation: dict[str, Any]) -> ReviewState:
@@ -197,13 +211,25 @@ def _drop_citation(old: ReviewState, passage_id: int) -> ReviewState:
     return replace(old, cited=tuple(c for c in old.cited if c["passage_id"] != passage_id))
 
 
-def set_verdict(workspace: Workspace, claim_id: int, verdict: str, reviewer: str) -> Change:
+def set_verdict(
+    workspace: Workspace,
+    claim_id: int,
+    verdict: str,
+    reviewer: str,
+    expected: ReviewState | None = None,
+) -> Change:
     """Give a claim a verdict (an id, label or key of the scale; '' clears it)."""
-    return apply_changes(workspace, claim_id, reviewer, verdict=verdict)
+    return apply_changes(workspace, claim_id, reviewer, verdict=verdict, expected=expected)
 
 
-def set_note(workspace: Workspace, claim_id: int, note: str, reviewer: str) -> Change:
-    return apply_changes(workspace, claim_id, reviewer, note=note)
+def set_note(
+    workspace: Workspace,
+    claim_id: int,
+    note: str,
+    reviewer: str,
+    expected: ReviewState | None = None,
+) -> Change:
+    return apply_changes(workspace, claim_id, reviewer, note=note, expected=expected)
 
 
 def cite(workspace: Workspace, claim_id: int, passage_id: int, reviewer: str) -> Change:
@@ -215,10 +241,18 @@ def uncite(workspace: Workspace, claim_id: int, passage_id: int, reviewer: str) 
     return apply_changes(workspace, claim_id, reviewer, uncite=[passage_id])
 
 
-def toggle_cite(workspace: Workspace, claim_id: int, passage_id: int, reviewer: str) -> Change:
-    if passage_id in get_state(workspace, claim_id).cited_ids:
-        return uncite(workspace, claim_id, passage_id, reviewer)
-    return cite(workspace, claim_id, passage_id, reviewer)
+def toggle_cite(
+    workspace: Workspace,
+    claim_id: int,
+    passage_id: int,
+    reviewer: str,
+    expected: ReviewState | None = None,
+) -> Change:
+    """Cite the passage, or uncite it if cited: in the state the reviewer saw (`expected`,
+    checked as `apply_changes` does), else the stored one."""
+    seen = expected if expected is not None else get_state(workspace, claim_id)
+    side = "uncite" if passage_id in seen.cited_ids else "cite"
+    return apply_changes(workspace, claim_id, reviewer, **{side: [passage_id]}, expected=expected)
 
 
 def restore(
@@ -235,13 +269,7 @@ def restore(
     must not wipe out what another reviewer (or a CLI command) wrote on the claim since.
     The comparison runs inside the write's transaction, so nobody can slip in between."""
     _require_claim(workspace, claim_id)
-
-    def put_back(old: ReviewState) -> ReviewState:
-        if expected is not None and old != expected:
-            raise ConflictError(_changed_since(workspace, claim_id, action))
-        return state
-
-    return _write(workspace, claim_id, reviewer, [(action, put_back)])
+    return _write(workspace, claim_id, reviewer, [(action, lambda old: state)], expected)
 
 
 def _changed_since(workspace: Workspace, claim_id: int, action: str) -> str:
@@ -250,17 +278,30 @@ def _changed_since(workspace: Workspace, claim_id: int, action: str) -> str:
         (claim_id,),
     ).fetchone()
     who = f" ({row[2]} by {row[0] or 'someone'} at {row[1]})" if row else ""
-    return f"claim {claim_id} was changed since{who}: nothing done, to keep that change ({action})"
+    return (
+        f"claim {claim_id} was changed since{who}: nothing done ({action}), to keep that "
+        "change; reload the claim (r in the review UI) to see it"
+    )
 
 
-def edit_claim(workspace: Workspace, claim_id: int, text: str, reviewer: str) -> None:
-    """Reword a claim; its original wording is kept, and the edit is audited."""
+def edit_claim(
+    workspace: Workspace,
+    claim_id: int,
+    text: str,
+    reviewer: str,
+    expected: str | None = None,
+) -> None:
+    """Reword a claim; its original wording is kept, and the edit is audited. With
+    `expected` (the wording the reviewer edited), a claim reworded since by someone else is
+    refused (ConflictError), not overwritten."""
     text = text.strip()
     if not text:
         raise InputError("a claim cannot be empty")
     _require_claim(workspace, claim_id)
     with workspace.transaction() as conn:
         old = conn.execute("SELECT text FROM claims WHERE id = ?", (claim_id,)).fetchone()[0]
+        if expected is not None and old != expected:
+            raise ConflictError(_changed_since(workspace, claim_id, "edit"))
         conn.execute(
             # The reviewer's wording is also what matching searches with from now on.
             "UPDATE claims SET original_text = COALESCE(original_text, text), text = ?, "

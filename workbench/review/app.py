@@ -465,8 +465,15 @@ class ReviewApp(App[None]):
     def action_verdict(self, verdict_id: str) -> None:
         if self.claim is None or self._refused_read_only():
             return
+        # The state on screen goes with the write: a claim someone changed since is refused.
         change = self._attempt(
-            "save the verdict", set_verdict, self.ws, self.claim.id, verdict_id, self.reviewer
+            "save the verdict",
+            set_verdict,
+            self.ws,
+            self.claim.id,
+            verdict_id,
+            self.reviewer,
+            self.state,
         )
         if change is None:
             return
@@ -489,19 +496,22 @@ class ReviewApp(App[None]):
                 self.claim.id,
                 match["passage_id"],
                 self.reviewer,
+                self.state,
             )
         )
 
     def action_note(self) -> None:
         if self.claim is None or self._refused_read_only():
             return
-        claim_id = self.claim.id
+        claim_id, seen = self.claim.id, self.state
 
         def save(note: str | None) -> None:
-            if note is None or note == self.state.note or self.claim is None:
+            if note is None or note == seen.note:
                 return
             self._record(
-                self._attempt("save the note", set_note, self.ws, claim_id, note, self.reviewer)
+                self._attempt(
+                    "save the note", set_note, self.ws, claim_id, note, self.reviewer, seen
+                )
             )
 
         self.push_screen(NoteDialog(claim_id, self.state.note), save)
@@ -540,7 +550,7 @@ class ReviewApp(App[None]):
         def save(text: str | None) -> None:
             if text is None or text.strip() == claim.text:
                 return
-            if not self._attempt("reword the claim", self._reword, claim.id, text):
+            if not self._attempt("reword the claim", self._reword, claim.id, text, claim.text):
                 return
             self.queue.set_text(claim.id, text.strip())
             # The top k, without the counter-evidence added after them.
@@ -554,8 +564,9 @@ class ReviewApp(App[None]):
 
         self.push_screen(EditClaimDialog(claim.id, claim.text), save)
 
-    def _reword(self, claim_id: int, text: str) -> bool:
-        edit_claim(self.ws, claim_id, text, self.reviewer)  # returns nothing: True says it ran
+    def _reword(self, claim_id: int, text: str, seen: str) -> bool:
+        # Returns nothing: True says it ran. `seen` is the wording the reviewer edited.
+        edit_claim(self.ws, claim_id, text, self.reviewer, seen)
         return True
 
     def action_open_passage(self) -> None:
