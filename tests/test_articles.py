@@ -222,7 +222,9 @@ def test_extract_then_match_keeps_the_article_fields(ingested: Path, tmp_path: P
 # --- size limits ------------------------------------------------------------------------
 
 
-def test_article_just_over_the_limit_is_refused_before_reading(tmp_path: Path) -> None:
+def test_article_just_over_the_limit_is_refused_before_reading(
+    tmp_path: Path, ingested: Path
+) -> None:
     big = tmp_path / "big.txt"
     line = "The minister said unemployment fell by 3 percent in 2018. "
     big.write_text((line * (500_000 // len(line) + 1))[:500_001], encoding="utf-8")

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from workbench import workspace as workspace_module
 from workbench.cli import app
 from workbench.errors import DamagedWorkspaceError, ReadOnlyWorkspaceError
+from workbench.store import connection as store_connection
 from workbench.workspace import Workspace
 
 runner = CliRunner()
@@ -30,7 +30,7 @@ PAGE = 4096
 
 def _run(*args: str):
     # Each command is a process of its own: the integrity check's per-process cache starts empty.
-    workspace_module._INTEGRITY.clear()
+    store_connection._INTEGRITY.clear()
     return runner.invoke(app, list(args))
 
 
@@ -139,9 +139,9 @@ def test_damage_that_reads_miss_still_stops_every_write_into_it(
     assert _digest(db) == before
     with pytest.raises(DamagedWorkspaceError, match="is damaged"):
         Workspace.open(matched).check_integrity(vectors=True)
-    workspace_module._INTEGRITY.clear()
+    store_connection._INTEGRITY.clear()
     assert _run("verdict", "1", "false").exit_code == 0
-    workspace_module._INTEGRITY.clear()
+    store_connection._INTEGRITY.clear()
     ws = Workspace.open(matched)
     assert ws.quick_check(vectors=False) is None  # every other table still sound
     assert ws.quick_check(vectors=True) is not None  # the damage is where it was, named
@@ -152,13 +152,13 @@ def test_damage_that_reads_miss_still_stops_every_write_into_it(
     # Damage in a table a write does touch stops that write, and nothing is written.
     _smash_pages(db, "audit_log")
     before = _digest(db)
-    workspace_module._INTEGRITY.clear()
+    store_connection._INTEGRITY.clear()
     _one_line_error(_run("verdict", "1", "true"), 4, "is damaged", "workbench doctor")
     assert _digest(db) == before
 
 
 def test_integrity_check_runs_once_per_process_and_remembers_damage(matched: Path) -> None:
-    workspace_module._INTEGRITY.clear()  # as in a new process
+    store_connection._INTEGRITY.clear()  # as in a new process
     ws = Workspace.open(matched)
     calls = []
     real = ws.quick_check
@@ -285,7 +285,7 @@ def test_full_disk_on_index_write_is_one_line_and_the_next_run_repairs(
 def test_full_database_disk_is_one_line_and_rolls_back(matched: Path, tmp_path: Path) -> None:
     # SQLite's own "database or disk is full" (SQLITE_FULL), made real by capping the file's
     # pages at what it holds now: the next batch cannot grow it.
-    real = workspace_module.connect
+    real = store_connection.connect
 
     def capped(db_path: Path, read_only: bool = False) -> sqlite3.Connection:
         conn = real(db_path, read_only)
@@ -296,7 +296,7 @@ def test_full_database_disk_is_one_line_and_rolls_back(matched: Path, tmp_path: 
     with Workspace.open(matched) as ws:
         passages, generation = ws.count("passages"), ws.generation
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(workspace_module, "connect", capped)
+        patch.setattr(store_connection, "connect", capped)
         result = _run("ingest", str(_evidence(tmp_path / "big.jsonl", 400, "big")))
     _one_line_error(result, 1, "no space left", "database or disk is full", "rolled back")
     with Workspace.open(matched) as ws:
@@ -312,7 +312,7 @@ def test_read_only_workspace_reads_and_refuses_writes_in_process(
     # The permission is simulated (tests run as root, whom chmod does not stop); the
     # connection is really read-only: SQLite itself refuses to write through it.
     claims = _claim_count(matched)
-    monkeypatch.setattr(workspace_module, "_writable", lambda db_path: False)
+    monkeypatch.setattr(store_connection, "_writable", lambda db_path: False)
     before = _digest(matched / "workbench.db")
     with Workspace.open(matched) as ws:
         assert ws.read_only and ws.count("claims") == claims
@@ -426,7 +426,7 @@ def test_review_ui_in_a_read_only_workspace(matched: Path, monkeypatch: pytest.M
     from workbench.review.app import ReviewApp
     from workbench.settings import Settings
 
-    monkeypatch.setattr(workspace_module, "_writable", lambda db_path: False)
+    monkeypatch.setattr(store_connection, "_writable", lambda db_path: False)
     before = _digest(matched / "workbench.db")
     notes: list[str] = []
 
@@ -456,7 +456,7 @@ def test_review_ui_on_a_damaged_workspace_saves_nothing(matched: Path) -> None:
     db = matched / "workbench.db"
     _smash_pages(db, "audit_log")  # the queue and the claims still read; the check fails
     before = _digest(db)
-    workspace_module._INTEGRITY.clear()  # as in a new process
+    store_connection._INTEGRITY.clear()  # as in a new process
     notes: list[str] = []
 
     async def review() -> None:

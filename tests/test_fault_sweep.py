@@ -19,8 +19,8 @@ import pytest
 from reviewdata import MINI_EVIDENCE
 from typer.testing import CliRunner
 
-from workbench import workspace as workspace_module
 from workbench.cli import app
+from workbench.store import connection as store_connection
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ PAGE = 4096
 
 def _run(*args: str, home: Path | None = None):
     # Each command is a process of its own: the integrity check's per-process cache starts empty.
-    workspace_module._INTEGRITY.clear()
+    store_connection._INTEGRITY.clear()
     env = {"WORKBENCH_HOME": str(home)} if home is not None else None
     return runner.invoke(app, list(args), env=env)
 

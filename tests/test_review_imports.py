@@ -36,7 +36,7 @@ def test_the_core_runs_without_textual() -> None:
 
 
 def test_the_ui_writes_no_sql() -> None:
-    # Every query lives in the core (workspace.py, queue.py, verdicts.py).
+    # Every query lives in the core (store/, queue.py, verdicts.py).
     with_sql = sorted(
         path.name for path in REVIEW.rglob("*.py") if SQL.search(path.read_text(encoding="utf-8"))
     )

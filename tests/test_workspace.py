@@ -158,3 +158,171 @@ def test_claim_vectors_of_many_claims_go_in_chunks(tmp_path: Path) -> None:
     assert np.array_equal(np.stack([got[i] for i in ids]), matrix)
     assert ws.claim_vectors("m", []) == {}
     assert len(ws.claim_vectors("m")) == 1200
+
+
+# ----- schema and migrations ------------------------------------------------------------------
+# The schema a blank database gets, table by table: (column, declared type) in order, and the
+# foreign keys as (column, table, column, on delete). A migration that changes it fails here.
+CURRENT_SCHEMA = {
+    "articles": (
+        [("id", "INTEGER"), ("name", "TEXT"), ("source", "TEXT"), ("content_hash", "TEXT"),
+         ("lang", "TEXT"), ("text", "TEXT"), ("added_at", "TEXT"), ("url", "TEXT"),
+         ("published", "TEXT")],
+        [],
+    ),
+    "audit_log": (
+        [("id", "INTEGER"), ("claim_id", "INTEGER"), ("at", "TEXT"), ("reviewer", "TEXT"),
+         ("action", "TEXT"), ("old", "TEXT"), ("new", "TEXT"), ("note", "TEXT")],
+        [],
+    ),
+    "claim_sources": (
+        [("claim_id", "INTEGER"), ("article_id", "INTEGER"), ("start", "INTEGER"),
+         ("end", "INTEGER"), ("text", "TEXT"), ("added_at", "TEXT")],
+        [("article_id", "articles", "id", "NO ACTION"), ("claim_id", "claims", "id", "CASCADE")],
+    ),
+    "claim_vectors": (
+        [("claim_id", "INTEGER"), ("model", "TEXT"), ("vec", "BLOB")],
+        [("claim_id", "claims", "id", "CASCADE")],
+    ),
+    "claims": (
+        [("id", "INTEGER"), ("article_id", "INTEGER"), ("text", "TEXT"), ("start", "INTEGER"),
+         ("end", "INTEGER"), ("lang", "TEXT"), ("score", "REAL"), ("reasons", "TEXT"),
+         ("created_at", "TEXT"), ("original_text", "TEXT"), ("claimant", "TEXT"),
+         ("standalone", "TEXT"), ("details", "TEXT")],
+        [("article_id", "articles", "id", "NO ACTION")],
+    ),
+    "documents": (
+        [("id", "INTEGER"), ("doc_key", "TEXT"), ("title", "TEXT"), ("url", "TEXT"),
+         ("publisher", "TEXT"), ("published", "TEXT"), ("lang", "TEXT"), ("source", "TEXT"),
+         ("source_offset", "INTEGER"), ("content_hash", "TEXT"), ("extra", "TEXT"),
+         ("added_at", "TEXT")],
+        [],
+    ),
+    "matches": (
+        [("claim_id", "INTEGER"), ("rank", "INTEGER"), ("passage_id", "INTEGER"),
+         ("score", "REAL"), ("signals", "TEXT"), ("matched_at", "TEXT"), ("agreement", "TEXT")],
+        [("passage_id", "passages", "id", "CASCADE"), ("claim_id", "claims", "id", "CASCADE")],
+    ),
+    "meta": ([("key", "TEXT"), ("value", "TEXT")], []),
+    "passages": (
+        [("id", "INTEGER"), ("document_id", "INTEGER"), ("seq", "INTEGER"), ("start", "INTEGER"),
+         ("end", "INTEGER"), ("text", "TEXT"), ("lang", "TEXT")],
+        [("document_id", "documents", "id", "CASCADE")],
+    ),
+    "vectors": (
+        [("passage_id", "INTEGER"), ("model", "TEXT"), ("vec", "BLOB")],
+        [("passage_id", "passages", "id", "CASCADE")],
+    ),
+    "verdicts": (
+        [("claim_id", "INTEGER"), ("verdict", "TEXT"), ("note", "TEXT"), ("reviewer", "TEXT"),
+         ("cited", "TEXT"), ("updated_at", "TEXT")],
+        [("claim_id", "claims", "id", "NO ACTION")],
+    ),
+}  # fmt: skip
+PREVIOUS_RELEASE = Path(__file__).parent / "fixtures" / "workspace-v4.sql"
+
+
+def _schema(conn: sqlite3.Connection) -> dict[str, tuple[list, list]]:
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
+    return {
+        table: (
+            [(r[1], r[2]) for r in conn.execute(f"PRAGMA table_info({table})")],
+            [(r[3], r[2], r[4], r[6]) for r in conn.execute(f"PRAGMA foreign_key_list({table})")],
+        )
+        for table in tables
+    }
+
+
+def _rows(conn: sqlite3.Connection, table: str, columns: int) -> list[tuple]:
+    """A table's rows in key order, the first `columns` columns of each."""
+    return [row[:columns] for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")]
+
+
+def _previous_release(root: Path) -> Path:
+    root.mkdir()
+    with sqlite3.connect(root / "workbench.db") as conn:
+        conn.executescript(PREVIOUS_RELEASE.read_text(encoding="utf-8"))
+    return root
+
+
+def test_blank_database_gets_exactly_the_current_schema(tmp_path: Path) -> None:
+    from workbench.store.schema import SCHEMA_VERSION
+
+    with Workspace.open(tmp_path / "ws", create=True) as ws:
+        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert _schema(ws.conn) == CURRENT_SCHEMA
+        indexes = ws.conn.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+        ).fetchall()
+        assert indexes == [("audit_claim",), ("passages_document",)]
+
+
+def test_previous_release_workspace_migrates_without_loss(tmp_path: Path) -> None:
+    root = _previous_release(tmp_path / "v4")
+    with sqlite3.connect(root / "workbench.db") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+        before = {
+            t: (len(cols), _rows(conn, t, len(cols))) for t, (cols, _) in _schema(conn).items()
+        }
+    assert before["audit_log"][1] and before["matches"][1] and before["vectors"][1]
+    with Workspace.open(root) as ws:
+        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert _schema(ws.conn) == CURRENT_SCHEMA
+        for table, (columns, rows) in before.items():
+            assert _rows(ws.conn, table, columns) == rows, table
+        assert ws.quick_check() is None
+        # What the new schema adds is there, empty: no agreement signals, no claim vectors.
+        assert [m["agreement"] for m in ws.matches(1)] == [[], []]
+        assert ws.claim_vectors("hash-64") == {}
+        row = next(r for r in ws.export_rows() if r["claim_id"] == 1)
+        assert (
+            row["verdict"]["verdict"] == "true" and row["verdict"]["note"] == "Confirmé par l'AFP."
+        )
+        assert [c["passage_id"] for c in row["verdict"]["cited"]] == [1]
+        assert [a["action"] for a in row["audit"]] == ["verdict", "note", "cite"]
+        assert row["sources"][0]["article"] == "other.txt"
+        assert row["claimant"] == "Le Monde" and row["details"] == {
+            "entities": ["Pompeo", "Poutine"]
+        }
+        edited = ws.claims([2])[0]
+        assert edited.text == "La rencontre a duré 3 heures."
+        ids, matrix = ws.load_vectors("hash-64", 64)
+        assert ids.tolist() == [1, 2] and matrix[1, 3] == pytest.approx(0.67)
+        # and it takes new work: a verdict written after the upgrade has its audit row.
+        from workbench import verdicts
+
+        verdicts.set_verdict(ws, 2, "false", "ben")
+        assert [a["action"] for a in ws.audit_trail(2)] == ["edit", "verdict"]
+
+
+def test_failing_migration_leaves_earlier_ones_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.store import schema
+
+    root = tmp_path / "v1"
+    root.mkdir()
+    with sqlite3.connect(root / "workbench.db") as conn:
+        conn.executescript(schema._SCHEMA)
+        conn.execute("INSERT INTO articles VALUES (1, 'a', '', 'h', 'fr', '', 't')")
+        conn.execute("PRAGMA user_version = 1")
+    # Step 4 fails after its first statements ran: they roll back with it, steps 2-3 stay.
+    broken = (*schema._MIGRATIONS[4], "ALTER TABLE no_such_table ADD COLUMN x TEXT")
+    monkeypatch.setitem(schema._MIGRATIONS, 4, broken)
+    with pytest.raises(WorkspaceError, match="no_such_table"):
+        Workspace.open(root)
+    with sqlite3.connect(root / "workbench.db") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert conn.execute("SELECT url, published FROM articles").fetchone() == ("", "")
+        claims = [r[1] for r in conn.execute("PRAGMA table_info(claims)")]
+        assert "original_text" in claims and "claimant" not in claims
+        assert (
+            conn.execute("SELECT name FROM sqlite_schema WHERE name = 'claim_sources'").fetchone()
+            is None
+        )
+    monkeypatch.undo()
+    # The failed step stays pending: the next open applies it and the rest.
+    with Workspace.open(root) as ws:
+        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert _schema(ws.conn) == CURRENT_SCHEMA
+        assert ws.article_id("h") == 1

@@ -1,0 +1,1 @@
+"""Provides the workspace store by concern: connection, schema, evidence, claims, reviews."""
