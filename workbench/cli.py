@@ -1023,6 +1023,37 @@ def claims(
 
 @app.command()
 @handle_errors
+def history(
+    claim_id: Annotated[int, typer.Argument(help="The claim's id (see 'workbench claims').")],
+    pretty: Annotated[
+        bool,
+        typer.Option(
+            "--pretty/--json",
+            help="--pretty: one readable line per action for people (times in UTC); "
+            "--json: JSONL, the default.",
+        ),
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Every action on a claim from the audit log, oldest first: who, when, what, before and
+    after. JSONL by default (one action a line, with the stored before and after states);
+    --pretty for people."""
+    from workbench.history import claim_history, format_lines
+
+    with _open(workspace) as ws:
+        events = claim_history(ws, claim_id)
+    if not events:
+        _say(f"no action recorded on claim {claim_id} yet")
+    if pretty:
+        for line in format_lines(events):
+            sys.stdout.write(line + "\n")
+    else:
+        for event in events:
+            _emit(event.as_record())
+
+
+@app.command()
+@handle_errors
 def review(reviewer: ReviewerOpt = None, workspace: WorkspaceOpt = None) -> None:
     """Open the reviewer's terminal UI over the workspace's claims."""
     from workbench.errors import WorkspaceError

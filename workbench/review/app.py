@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer
 
 from workbench.errors import DamagedWorkspaceError, WorkbenchError
+from workbench.history import claim_history
 from workbench.queue import list_queue, load_position, progress, save_position
 from workbench.review.data import ArticleContexts, Context, claim_matches
 from workbench.review.filters import QueueFilter
@@ -33,6 +34,7 @@ from workbench.review.modals import (
     EditClaimDialog,
     FilterDialog,
     HelpScreen,
+    HistoryScreen,
     NoteDialog,
     PassageScreen,
     PromptDialog,
@@ -575,6 +577,14 @@ class ReviewApp(App[None]):
             self.notify("No evidence to open for this claim.", severity="warning")
             return
         self.push_screen(PassageScreen(match, self._spans_of(match)))
+
+    def action_history(self) -> None:
+        if self.claim is None:
+            return
+        claim = self.claim
+        events = self._attempt("read the claim's history", claim_history, self.ws, claim.id)
+        if events is not None:
+            self.push_screen(HistoryScreen(claim.id, claim.text, events))
 
     def action_hints(self) -> None:
         mode = self.settings.hints

@@ -42,6 +42,7 @@ REVIEW_BINDINGS: list[Binding] = [
     Binding("slash", "search", "Search", id="search"),
     Binding("ctrl+e", "export", "Export", id="export", show=False),
     Binding("h", "hints", "Hints", id="hints"),
+    Binding("H", "history", "History", id="history", show=False),
     Binding("r,ctrl+r", "refresh", "Refresh", id="refresh", show=False),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
@@ -65,10 +66,20 @@ PASSAGE_BINDINGS: list[Binding] = [
     *CLOSE_BINDINGS,
     Binding("enter,o", "close", "Close", id="passage-close", show=False),
 ]
+HISTORY_BINDINGS: list[Binding] = [
+    *CLOSE_BINDINGS,
+    Binding("H", "close", "Close", id="history-close", show=False),
+]
 
 BINDING_IDS = frozenset(
     b.id
-    for b in (*REVIEW_BINDINGS, *SAVE_BINDINGS, *HELP_BINDINGS, *PASSAGE_BINDINGS)
+    for b in (
+        *REVIEW_BINDINGS,
+        *SAVE_BINDINGS,
+        *HELP_BINDINGS,
+        *PASSAGE_BINDINGS,
+        *HISTORY_BINDINGS,
+    )
     if b.id is not None
 )
 

@@ -1,4 +1,4 @@
-"""Provides the review UI's dialogs: help, note and claim editors, evidence, filter, prompts."""
+"""Provides the review UI's dialogs: help, text editors, evidence, history, filter, prompts."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.events import Resize
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static, TextArea
+from textual.widgets import DataTable, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from workbench.history import Event, excerpt
 from workbench.review.filters import QueueFilter
 from workbench.review.highlight import marked
 from workbench.review.keys import (
     CLOSE_BINDINGS,
     HELP_BINDINGS,
+    HISTORY_BINDINGS,
     PASSAGE_BINDINGS,
     SAVE_BINDINGS,
 )
@@ -145,6 +148,71 @@ class PassageScreen(ModalScreen[None]):
             yield Static(head)
             yield VerticalScroll(Static(marked(match["text"], self.spans)))
             yield Label("escape closes", classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class HistoryTable(DataTable[Text]):
+    """A claim's history, one row per action; the description wraps in what width is left."""
+
+    # Cells are Text, never strings: a DataTable reads a string as markup, and these hold
+    # what other reviewers typed.
+    def __init__(self, events: list[Event]) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True)
+        self.events = events
+        self._filled_width = -1
+
+    def on_resize(self, event: Resize) -> None:
+        if event.size.width != self._filled_width:
+            self._filled_width = event.size.width
+            self._fill(event.size.width)
+
+    def _fill(self, width: int) -> None:
+        row = self.cursor_row
+        self.clear(columns=True)
+        who = min(max(len(e.who) for e in self.events), 16)
+        action = min(max(len(e.action) for e in self.events), 20)
+        # Each column has a cell of padding either side; the scrollbar takes two.
+        what = max(24, width - 16 - max(who, 3) - max(action, 6) - 4 * 2 - 2)
+        self.add_column("When (UTC)", width=16)
+        self.add_column("Who", width=max(who, 3))
+        self.add_column("Action", width=max(action, 6))
+        self.add_column("What changed", width=what)
+        for e in self.events:
+            self.add_row(Text(e.when), Text(e.who), Text(e.action), Text(e.what), height=None)
+        # The latest action is the one a reviewer most often comes for.
+        self.move_cursor(row=row if row > 0 else len(self.events) - 1, animate=False)
+
+
+class HistoryScreen(ModalScreen[None]):
+    """Every action on a claim from the audit log: who, when, what changed."""
+
+    BINDINGS = [*HISTORY_BINDINGS]
+
+    def __init__(self, claim_id: int, claim_text: str, events: list[Event]) -> None:
+        super().__init__()
+        self.claim_id = claim_id
+        self.claim_text = claim_text
+        self.events = events
+
+    def compose(self) -> ComposeResult:
+        title = Text()
+        title.append(f"History of claim {self.claim_id}: ", style="bold")
+        title.append(excerpt(self.claim_text, 80))
+        with Vertical(classes="dialog history"):
+            yield Label(title, classes="dialog-title")
+            if self.events:
+                yield HistoryTable(self.events)
+            else:
+                yield Static(
+                    Text("No action recorded on this claim yet.", style="dim"), id="history-empty"
+                )
+            yield Label("times in UTC · escape closes", classes="hint")
+
+    def on_mount(self) -> None:
+        if self.events:
+            self.query_one(HistoryTable).focus()
 
     def action_close(self) -> None:
         self.dismiss(None)
