@@ -233,3 +233,83 @@ def test_memoised_tokens_equal_the_bm25_index_tokens() -> None:
     texts = [*TEXTS.values(), "L’enquête qu’il a menée jusqu'à l'été: Élysée, ÉTATS-UNIS, 1 550 €"]
     for text in texts:
         assert tokenize(text) == index_tokenize(text)
+
+
+def test_bench_training_features_equal_the_features_search_computes(
+    evidence_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows bench/train_reranker.py trains on (its `Blocks`, from cached ranked lists and
+    separately encoded claims) are the rows `Retriever.search` scores at match time: same
+    candidates, same order, same values. A skew here ships weights measured on inputs match
+    never builds."""
+    from dataclasses import replace
+
+    from workbench.embed import HashingEmbedder
+    from workbench.index import store
+    from workbench.index.hybrid import fuse
+    from workbench.ingest import ingest
+    from workbench.retrieve import FusionConfig, Retriever, workspace_retriever
+    from workbench.workspace import Workspace
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    train = pytest.importorskip("train_reranker")
+    model_name = "hash:64"
+    monkeypatch.setattr(train, "DENSE", (model_name,))
+    monkeypatch.setattr(train, "ADAPTER_MODEL", {"en": model_name})
+
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    embedders = [HashingEmbedder(64)]
+    ingest(ws, [evidence_file], embedders)
+    indexes = store.load(ws, ws.get_meta("models"))
+    queries = [
+        ("q1", "Trump and Putin spoke on the phone on 3 May 2019", "en"),
+        ("q2", "Pompeo met Putin in Sochi in May", "en"),
+    ]
+    default = replace(FusionConfig(), rerank=False)
+    plain = Retriever(embedders, indexes, default)
+    sources = tuple(s.name for s in plain.sources)
+    rng = np.random.default_rng(0)
+    n = len(feature_names(sources, (model_name,)))
+    adapter = (np.eye(64) + 0.1 * rng.normal(size=(64, 64))).astype(np.float32)
+    model = Model(rng.normal(size=n), rng.uniform(0.5, 2, n), rng.normal(size=n), 0.0,
+                  adapter, model_name)  # fmt: skip
+    reranker = Reranker(sources, (model_name,), {"en": model}, 500, 2, 3, {})
+
+    # The bench's training path: a Set read from the cached lists and claim vectors.
+    data = train.Set.__new__(train.Set)
+    data.queries, data.qrels, data.ws, data.indexes = queries, {}, ws, indexes
+    data.doc_of = dict(
+        ws.conn.execute(
+            "SELECT p.id, d.doc_key FROM passages p JOIN documents d ON d.id = p.document_id"
+        )
+    )
+    texts, langs = [q[1] for q in queries], [q[2] for q in queries]
+    data.lists = plain.ranked_lists(texts, langs, 100)
+    data.query_vectors = {model_name: embedders[0].encode(texts)}
+    pools = [
+        fuse(lists, plain.sources, q[2], indexes.langs, reranker.pool, default.mode)
+        for q, lists in zip(queries, data.lists, strict=True)
+    ]
+    blocks = train.Blocks(data, reranker, pools)
+    xs, _ = blocks.matrix(range(len(queries)), dict.fromkeys(range(len(queries)), adapter))
+    assert len(xs) == len(queries)
+
+    # What search computes, through the Retriever `match` builds.
+    seen: list[tuple[str, list[int], np.ndarray]] = []
+    features = Reranker.features
+
+    def spy(self, query, model, hits, texts, inputs):
+        x = features(self, query, model, hits, texts, inputs)
+        seen.append((query, [h.passage_id for h in hits], x))
+        return x
+
+    monkeypatch.setattr(Reranker, "features", spy)
+    retriever = workspace_retriever(ws, embedders, indexes, FusionConfig())
+    monkeypatch.setattr(retriever, "reranker", reranker)
+    retriever.search(texts, langs, 10)
+    assert [s[0] for s in seen] == texts
+    for i, (_, ids, x) in enumerate(seen):
+        assert ids == [h.passage_id for h in reranker.candidates(pools[i])
+                       if indexes.langs.get(h.passage_id) == "en"]  # fmt: skip
+        assert x.shape == xs[i].shape
+        assert np.allclose(x, xs[i], atol=1e-6), np.flatnonzero(~np.isclose(x, xs[i]).all(0))

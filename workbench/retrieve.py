@@ -16,6 +16,7 @@ from workbench.errors import WorkbenchError, WorkspaceError
 from workbench.index import dense, store
 from workbench.index.hybrid import Source, fuse
 from workbench.models import Hit
+from workbench.notes import say
 from workbench.query import focus_clause
 from workbench.workspace import Workspace
 
@@ -231,14 +232,13 @@ class Retriever:
 @lru_cache(maxsize=1)
 def _shipped_reranker() -> Reranker | None:
     """The packaged re-ranker, or None (said once on stderr) when it cannot be read."""
-    import sys
 
     from workbench.rerank import load_reranker
 
     try:
         return load_reranker()
     except WorkbenchError as exc:
-        print(f"warning: matching without the re-ranker: {exc}", file=sys.stderr)
+        say(f"warning: matching without the re-ranker: {exc}")
         return None
 
 
