@@ -274,10 +274,12 @@ def test_verdict_and_claims_commands(ingested: Path, seed_article: Path) -> None
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
         "claim_id": claim_id, "verdict": "mostly-false", "note": "voir source",
-        "cited": [passage_id], "reviewer": "ana",
+        "cited": [passage_id], "reviewer": "ana", "status": "final",
     }  # fmt: skip
     reviewed = _jsonl(_run("claims", "--status", "reviewed").stdout)
-    assert [(r["claim_id"], r["verdict"]) for r in reviewed] == [(claim_id, "mostly-false")]
+    assert [(r["claim_id"], r["verdict"], r["status"]) for r in reviewed] == [
+        (claim_id, "mostly-false", "final")
+    ]
     assert len(_jsonl(_run("claims", "--status", "unreviewed").stdout)) == len(records) - 1
     exported = {r["claim_id"]: r for r in _jsonl(_run("export").stdout)}
     row = exported[claim_id]
@@ -332,7 +334,8 @@ def test_verdict_clear_removes_the_verdict_audited(ingested: Path, seed_article:
     result = _run("verdict", str(claim_id), "--clear", "-r", "ben")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
-        "claim_id": claim_id, "verdict": "", "note": "vu", "cited": [], "reviewer": "ben"
+        "claim_id": claim_id, "verdict": "", "note": "vu", "cited": [], "reviewer": "ben",
+        "status": "unreviewed",
     }  # fmt: skip
     audit = _review_of(claim_id)["audit"]
     assert [(a["reviewer"], a["action"]) for a in audit] == [

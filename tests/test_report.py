@@ -73,6 +73,7 @@ def fix_timestamps(ws: Workspace, at: str = FIXED_AT) -> None:
     """Replace the clock's times with a fixed one, so exports are byte-for-byte stable."""
     with ws.transaction() as conn:
         conn.execute("UPDATE verdicts SET updated_at = ?", (at,))
+        conn.execute("UPDATE reviews SET created_at = ?, updated_at = ?", (at, at))
         conn.execute("UPDATE audit_log SET at = ?", (at,))
         conn.execute("UPDATE matches SET matched_at = ?", (at,))
 

@@ -215,8 +215,18 @@ CURRENT_SCHEMA = {
     ),
     "verdicts": (
         [("claim_id", "INTEGER"), ("verdict", "TEXT"), ("note", "TEXT"), ("reviewer", "TEXT"),
-         ("cited", "TEXT"), ("updated_at", "TEXT")],
+         ("cited", "TEXT"), ("updated_at", "TEXT"), ("decided_by", "TEXT"),
+         ("approved_by", "TEXT"), ("approved_at", "TEXT")],
         [("claim_id", "claims", "id", "NO ACTION")],
+    ),
+    "reviews": (
+        [("claim_id", "INTEGER"), ("reviewer", "TEXT"), ("verdict", "TEXT"), ("note", "TEXT"),
+         ("cited", "TEXT"), ("created_at", "TEXT"), ("updated_at", "TEXT")],
+        [("claim_id", "claims", "id", "CASCADE")],
+    ),
+    "assignments": (
+        [("claim_id", "INTEGER"), ("reviewer", "TEXT"), ("assigned_at", "TEXT")],
+        [("claim_id", "claims", "id", "CASCADE")],
     ),
 }  # fmt: skip
 PREVIOUS_RELEASE = Path(__file__).parent / "fixtures" / "workspace-v4.sql"
@@ -249,12 +259,12 @@ def test_blank_database_gets_exactly_the_current_schema(tmp_path: Path) -> None:
     from workbench.store.schema import SCHEMA_VERSION
 
     with Workspace.open(tmp_path / "ws", create=True) as ws:
-        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
         assert _schema(ws.conn) == CURRENT_SCHEMA
         indexes = ws.conn.execute(
             "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
         ).fetchall()
-        assert indexes == [("audit_claim",), ("passages_document",)]
+        assert indexes == [("assignments_reviewer",), ("audit_claim",), ("passages_document",)]
 
 
 def test_previous_release_workspace_migrates_without_loss(tmp_path: Path) -> None:
@@ -266,10 +276,16 @@ def test_previous_release_workspace_migrates_without_loss(tmp_path: Path) -> Non
         }
     assert before["audit_log"][1] and before["matches"][1] and before["vectors"][1]
     with Workspace.open(root) as ws:
-        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 6
         assert _schema(ws.conn) == CURRENT_SCHEMA
         for table, (columns, rows) in before.items():
             assert _rows(ws.conn, table, columns) == rows, table
+        # Each verdict became its reviewer's review; the old database was copied first.
+        assert [(r["reviewer"], r["verdict"]) for r in ws.claim_reviews(1)] == [("ana", "true")]
+        backup = root / "workbench.db.schema-4.bak"
+        with sqlite3.connect(backup) as copy:
+            assert copy.execute("PRAGMA user_version").fetchone()[0] == 4
+            assert _rows(copy, "verdicts", 6) == before["verdicts"][1]
         assert ws.quick_check() is None
         # What the new schema adds is there, empty: no agreement signals, no claim vectors.
         assert [m["agreement"] for m in ws.matches(1)] == [[], []]
@@ -323,6 +339,6 @@ def test_failing_migration_leaves_earlier_ones_applied(
     monkeypatch.undo()
     # The failed step stays pending: the next open applies it and the rest.
     with Workspace.open(root) as ws:
-        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 6
         assert _schema(ws.conn) == CURRENT_SCHEMA
         assert ws.article_id("h") == 1

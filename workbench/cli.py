@@ -745,6 +745,8 @@ def export(
     count = exported.claims
     if exported.dropped_urls:
         typer.echo(exported.dropped_note(), err=True)
+    if exported.unapproved:
+        typer.echo(exported.unapproved_note(), err=True)
     if count == 0:
         which = "reviewed claims" if options.status == "reviewed" else "claims"
         typer.echo(f"workbench: no {which} yet; wrote an empty {fmt} report", err=True)
@@ -981,7 +983,8 @@ def verdict(
         verdicts.apply_changes(
             ws, claim_id, who, verdict="" if clear else value, note=note, cite=cite or ()
         )
-        state = verdicts.get_state(ws, claim_id)
+        state = verdicts.get_state(ws, claim_id, who)
+        status = verdicts.claim_status(ws, claim_id)
     _emit(
         {
             "claim_id": claim_id,
@@ -989,8 +992,73 @@ def verdict(
             "note": state.note,
             "cited": [c["passage_id"] for c in state.cited],
             "reviewer": who,
+            "status": status,
         }
     )
+
+
+@app.command()
+@handle_errors
+def adjudicate(
+    claim_id: Annotated[int, typer.Argument(help="The disputed claim's id.")],
+    value: Annotated[str, typer.Argument(help="The final verdict (as for 'workbench verdict').")],
+    note: Annotated[str | None, typer.Option(help="The editor's note for the verdict.")] = None,
+    reviewer: ReviewerOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """An editor sets a claim's final verdict in double review (a dispute, or an override).
+
+    Editors are named in the workspace's config.toml ([review] editors); anyone else is
+    refused. The reviews' citations go with the verdict; the change is audited."""
+    from workbench import verdicts
+
+    with _open(workspace, write=True) as ws:
+        who = _reviewer(ws, reviewer)
+        change = verdicts.adjudicate(ws, claim_id, value, who, note)
+        status = verdicts.claim_status(ws, claim_id)
+    _emit(
+        {
+            "claim_id": claim_id,
+            "verdict": change.new.verdict,
+            "note": change.new.note,
+            "decided_by": "adjudication",
+            "reviewer": who,
+            "status": status,
+        }
+    )
+
+
+@app.command()
+@handle_errors
+def approve(
+    claim_ids: Annotated[
+        list[int] | None, typer.Argument(help="Claims whose final verdict is approved.")
+    ] = None,
+    article: Annotated[
+        str | None, typer.Option(help="Every claim of this article that has a final verdict.")
+    ] = None,
+    reviewer: ReviewerOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """An editor signs off final verdicts for publication (all or none; audited).
+
+    With [publish] require_approval (the default in double mode) the ClaimReview export holds
+    approved verdicts only; any later change to a final verdict withdraws its approval."""
+    from workbench import verdicts
+
+    if bool(claim_ids) == (article is not None):
+        _error("name the claims to approve, or --article NAME, not both")
+        raise typer.Exit(int(ExitCode.USAGE))
+    with _open(workspace, write=True) as ws:
+        who = _reviewer(ws, reviewer)
+        ids = list(claim_ids or ())
+        if article is not None:
+            ids = ws.final_claims_of_article(article)
+            if not ids:
+                raise InputError(f"no final verdict to approve in article {article!r}")
+        approved = verdicts.approve(ws, ids, who)
+    for claim_id in ids:
+        _emit({"claim_id": claim_id, "approved": claim_id in approved, "reviewer": who})
 
 
 @app.command()
@@ -1005,6 +1073,7 @@ def claims(
     """List the review queue as JSONL: claim, article, score and verdict."""
     from workbench.queue import list_queue
     from workbench.scale import parse_verdict
+    from workbench.verdicts import claim_status
 
     with _open(workspace) as ws:
         verdict_id = parse_verdict(verdict).id if verdict else None
@@ -1016,7 +1085,10 @@ def claims(
                     "article": row.article,
                     "lang": row.lang,
                     "score": row.score,
+                    # The final verdict (in double mode it exists once reviews agree or an
+                    # editor decided: the listing never shows one reviewer's verdict).
                     "verdict": row.verdict or None,
+                    "status": claim_status(ws, row.claim_id),
                 }
             )
 
@@ -1054,6 +1126,46 @@ def history(
 
 @app.command()
 @handle_errors
+def agreement(
+    article: Annotated[str | None, typer.Option(help="Only this article's claims.")] = None,
+    pretty: Annotated[
+        bool,
+        typer.Option("--pretty/--json", help="--pretty: a summary for people; --json: JSON."),
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """How far reviewers agree: Krippendorff's alpha (ordinal over the rated verdicts, and
+    nominal), Cohen's kappa and the confusion matrix per reviewer pair, each reviewer's
+    counts, and the claims in dispute. One JSON object by default."""
+    from workbench.agreement import compute_agreement
+
+    with _open(workspace) as ws:
+        result = compute_agreement(ws.review_triples(article))
+    record = result.as_dict()
+    if not pretty:
+        _emit(record)
+        return
+    for level in ("ordinal", "nominal"):
+        alpha = record["alpha"][level]
+        value = "undefined" if alpha["value"] is None else f"{alpha['value']:.3f}"
+        sys.stdout.write(
+            f"alpha ({level}): {value} over {alpha['claims']} claims, {alpha['ratings']} ratings\n"
+        )
+    for pair in record["pairs"]:
+        kappa = "undefined" if pair["kappa"] is None else f"{pair['kappa']:.3f}"
+        sys.stdout.write(
+            f"{' / '.join(pair['reviewers'])}: kappa {kappa}, agreed on "
+            f"{pair['agreed']} of {pair['claims']} claims\n"
+        )
+    for dispute in record["disputes"]:
+        said = ", ".join(f"{who}: {what}" for who, what in dispute["verdicts"].items())
+        sys.stdout.write(f"claim {dispute['claim_id']} in dispute ({said})\n")
+    for note in record["notes"]:
+        _say(note)
+
+
+@app.command()
+@handle_errors
 def review(reviewer: ReviewerOpt = None, workspace: WorkspaceOpt = None) -> None:
     """Open the reviewer's terminal UI over the workspace's claims."""
     from workbench.errors import WorkspaceError
@@ -1071,6 +1183,41 @@ def review(reviewer: ReviewerOpt = None, workspace: WorkspaceOpt = None) -> None
     from workbench.review.app import run_review
 
     run_review(root, resolve_reviewer(reviewer, settings), settings)
+
+
+@app.command()
+@handle_errors
+def serve(
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on; any but loopback requires the token."),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8000,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="WORKBENCH_SERVE_TOKEN",
+            help="Require this token (?token=...) on every request, even on loopback "
+            "(default: a new one when --host is not loopback, none on loopback).",
+            show_default=False,
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Serve the review UI in a browser (textual-serve): one review session per browser tab,
+    the reviewer named by ?reviewer=NAME or asked for. Ctrl+C stops it."""
+    from workbench.errors import WorkspaceError
+
+    with _open(workspace) as ws:
+        root = ws.root
+        if ws.count("claims") == 0:
+            raise WorkspaceError(
+                f"the workspace {root} has no claims to review yet; run "
+                "'workbench match ARTICLE' first"
+            )
+    from workbench.review.serve import serve_review
+
+    serve_review(root, host, port, token)
 
 
 @app.command()

@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     WORKSPACE = 4
     MODEL_MISMATCH = 5
     CONFLICT = 6
+    NOT_ALLOWED = 7
     INTERRUPTED = 130
 
 
@@ -58,3 +59,9 @@ class ConflictError(WorkbenchError):
     """Someone else changed the record since this action was prepared (an undo, say)."""
 
     exit_code = ExitCode.CONFLICT
+
+
+class NotAllowedError(WorkbenchError):
+    """The person named may not do this (an adjudication or approval by a non-editor)."""
+
+    exit_code = ExitCode.NOT_ALLOWED

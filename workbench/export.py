@@ -55,6 +55,18 @@ class Exported:
 
     claims: int
     dropped_urls: int = 0
+    unapproved: int = 0
+
+    def unapproved_note(self) -> str:
+        """The one line for stderr about final verdicts left out of a ClaimReview export for
+        want of an editor's approval ("" when none were)."""
+        if not self.unapproved:
+            return ""
+        n = self.unapproved
+        return (
+            f"workbench: left out {n} claim{'s' if n != 1 else ''} not approved by an editor "
+            "([publish] require_approval; `workbench approve` signs them off)"
+        )
 
     def dropped_note(self) -> str:
         """The one line for stderr about the URLs left out ("" when none were)."""
@@ -69,10 +81,25 @@ class Exported:
 
 def export(workspace: Workspace, output: Path | None, fmt: str, options: ReportOptions) -> Exported:
     """Write the `fmt` report of the workspace's claims selected by `options`."""
-    rows = select_rows(workspace.export_rows(), options.status, options.article)
+    from workbench.verdicts import claim_status, policy_of
+
+    rows = select_rows(
+        (
+            {**row, "status": claim_status(workspace, row["claim_id"])}
+            for row in workspace.export_rows()
+        ),
+        options.status,
+        options.article,
+    )
+    unapproved = 0
+    if fmt == "claimreview" and policy_of(workspace).require_approval:
+        # What is published is what an editor signed off, nothing else.
+        kept = [row for row in rows if row["status"] == "approved"]
+        unapproved = len(rows) - len(kept)
+        rows = kept
     text, dropped = render_counted(fmt, rows, options)
     write_atomic(text, output)
-    return Exported(len(rows), dropped)
+    return Exported(len(rows), dropped, unapproved)
 
 
 def export_jsonl(workspace: Workspace, output: Path | None) -> int:

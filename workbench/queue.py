@@ -27,17 +27,21 @@ def list_queue(
     verdict: str | None = None,
     article: str | None = None,
     search: str | None = None,
+    reviewer: str | None = None,
 ) -> list[QueueRow]:
-    """Claims in review order (article, then position in it), filtered in SQL."""
+    """Claims in review order (article, then position in it), filtered in SQL. With
+    `reviewer` (double review), the verdicts and notes are that reviewer's own reviews, not
+    the final verdicts: the queue of a blind reviewer."""
     if status not in STATUSES:
         from workbench.errors import InputError
 
         raise InputError(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
+    join, params = _verdicts_of(reviewer)
     sql = (
         "SELECT c.id, c.text, a.name, c.score, COALESCE(v.verdict, ''), c.lang FROM claims c "
-        "JOIN articles a ON a.id = c.article_id LEFT JOIN verdicts v ON v.claim_id = c.id"
+        f"JOIN articles a ON a.id = c.article_id {join}"
     )
-    where, params = [], []
+    where: list[str] = []
     if status == "unreviewed":
         where.append("COALESCE(v.verdict, '') = ''")
     elif status == "reviewed":
@@ -58,14 +62,24 @@ def list_queue(
     return [QueueRow(*row) for row in workspace.conn.execute(sql, params)]
 
 
-def progress(workspace: Workspace) -> dict[str, tuple[int, int]]:
-    """(reviewed, total) per article name, plus '' for the whole workspace."""
+def _verdicts_of(reviewer: str | None) -> tuple[str, list[str]]:
+    """The join that gives each claim its verdict `v`: the final one, or `reviewer`'s own."""
+    if reviewer is None:
+        return "LEFT JOIN verdicts v ON v.claim_id = c.id", []
+    return "LEFT JOIN reviews v ON v.claim_id = c.id AND v.reviewer = ?", [reviewer]
+
+
+def progress(workspace: Workspace, reviewer: str | None = None) -> dict[str, tuple[int, int]]:
+    """(reviewed, total) per article name, plus '' for the whole workspace (by `reviewer`'s
+    own reviews when given, as `list_queue`)."""
     out: dict[str, tuple[int, int]] = {}
     reviewed_all = total_all = 0
+    join, params = _verdicts_of(reviewer)
     for name, reviewed, total in workspace.conn.execute(
         "SELECT a.name, SUM(CASE WHEN COALESCE(v.verdict, '') != '' THEN 1 ELSE 0 END), "
-        "COUNT(*) FROM claims c JOIN articles a ON a.id = c.article_id "
-        "LEFT JOIN verdicts v ON v.claim_id = c.id GROUP BY a.id ORDER BY a.id"
+        f"COUNT(*) FROM claims c JOIN articles a ON a.id = c.article_id {join} "
+        "GROUP BY a.id ORDER BY a.id",
+        params,
     ):
         out[name] = (int(reviewed), int(total))
         reviewed_all += int(reviewed)

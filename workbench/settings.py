@@ -45,6 +45,58 @@ class Settings:
     nli_labels: str = ""
 
 
+REVIEW_MODES = ("single", "double")
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """How a desk decides a claim's final verdict (`[review]` and `[publish]` of the
+    workspace's own config.toml, so that every reviewer's process applies the same rules).
+
+    `single`: a review is the final verdict (the last one written, as a lone reviewer works).
+    `double`: a claim needs reviews by two different reviewers; equal verdicts make it final,
+    different ones send it to an editor's adjudication. `editors` may adjudicate and approve;
+    with `require_approval` (default in double mode) only approved verdicts are published.
+    """
+
+    mode: str = "single"
+    editors: tuple[str, ...] = ()
+    require_approval: bool = False
+
+    @property
+    def double(self) -> bool:
+        return self.mode == "double"
+
+    def is_editor(self, name: str) -> bool:
+        return name.casefold() in {e.casefold() for e in self.editors}
+
+
+def review_policy(workspace_root: Path) -> ReviewPolicy:
+    """The workspace's review rules from its config.toml (defaults when it has none)."""
+    path = workspace_root / "config.toml"
+    if not path.is_file():
+        return ReviewPolicy()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not a valid TOML config ({exc})") from exc
+    review, publish = data.get("review", {}), data.get("publish", {})
+    if not isinstance(review, dict) or not isinstance(publish, dict):
+        raise InputError(f"{path}: [review] and [publish] must be tables")
+    mode = review.get("mode", "single")
+    if mode not in REVIEW_MODES:
+        raise InputError(
+            f"{path}: review.mode must be one of {', '.join(REVIEW_MODES)}, not {mode!r}"
+        )
+    editors = review.get("editors", [])
+    if not isinstance(editors, list) or not all(isinstance(e, str) and e for e in editors):
+        raise InputError(f"{path}: review.editors must be a list of names, not {editors!r}")
+    approval = publish.get("require_approval", mode == "double")
+    if not isinstance(approval, bool):
+        raise InputError(f"{path}: publish.require_approval must be true or false")
+    return ReviewPolicy(mode, tuple(editors), approval)
+
+
 def config_paths(workspace_root: Path | None) -> list[Path]:
     """Files read in order, later ones overriding earlier ones."""
     home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")

@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from workbench.errors import ConflictError, InputError
+from workbench.errors import ConflictError, InputError, NotAllowedError
 from workbench.scale import BY_ID, parse_verdict
+from workbench.settings import ReviewPolicy, review_policy
 from workbench.workspace import Workspace
 
 
@@ -60,10 +61,35 @@ class Change:
     new: ReviewState
 
 
-def get_state(workspace: Workspace, claim_id: int) -> ReviewState:
-    row = workspace.conn.execute(
-        "SELECT verdict, note, cited FROM verdicts WHERE claim_id = ?", (claim_id,)
-    ).fetchone()
+_POLICIES: dict[tuple[str, int | None], ReviewPolicy] = {}
+
+
+def policy_of(workspace: Workspace) -> ReviewPolicy:
+    """The workspace's review rules (its config.toml), read again when the file changes."""
+    path = workspace.root / "config.toml"
+    try:
+        stamp: int | None = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    key = (str(workspace.root), stamp)
+    if key not in _POLICIES:
+        _POLICIES[key] = review_policy(workspace.root)
+    return _POLICIES[key]
+
+
+def get_state(workspace: Workspace, claim_id: int, reviewer: str | None = None) -> ReviewState:
+    """What a reviewer works on: in double mode `reviewer`'s own review of the claim (blind:
+    nobody else's verdict, note or citations), else the claim's verdict (single mode, where
+    a review is the final verdict, or no reviewer named)."""
+    if reviewer is not None and policy_of(workspace).double:
+        row = workspace.conn.execute(
+            "SELECT verdict, note, cited FROM reviews WHERE claim_id = ? AND reviewer = ?",
+            (claim_id, reviewer),
+        ).fetchone()
+    else:
+        row = workspace.conn.execute(
+            "SELECT verdict, note, cited FROM verdicts WHERE claim_id = ?", (claim_id,)
+        ).fetchone()
     if row is None:
         return ReviewState()
     return ReviewState(row[0], row[1], tuple(json.loads(row[2])))
@@ -127,11 +153,14 @@ def _write(
     and its audit trail exactly as they were. With `expected` (the state the writer saw), a
     claim changed since by someone else is refused (ConflictError), never overwritten: the
     comparison runs inside the transaction, so nobody can slip in between."""
+    policy = policy_of(workspace)
     with workspace.transaction() as conn:
         at = _now()
-        first = state = get_state(workspace, claim_id)
+        first = state = get_state(workspace, claim_id, reviewer)
         if expected is not None and first != expected:
-            raise ConflictError(_changed_since(workspace, claim_id, action or steps[0][0]))
+            raise ConflictError(
+                _changed_since(workspace, claim_id, action or steps[0][0], reviewer)
+            )
         for action, step in steps:
             new = step(state)
             conn.execute(
@@ -140,22 +169,98 @@ def _write(
                 (claim_id, at, reviewer, action, state.as_json(), new.as_json(), new.note),
             )
             state = new
+        # Every reviewer's own work is kept apart, whatever the mode.
         conn.execute(
-            "INSERT INTO verdicts(claim_id, verdict, note, reviewer, cited, updated_at) "
-            "VALUES (?,?,?,?,?,?) ON CONFLICT(claim_id) DO UPDATE SET verdict = excluded.verdict,"
-            " note = excluded.note, reviewer = excluded.reviewer, cited = excluded.cited,"
+            "INSERT INTO reviews(claim_id, reviewer, verdict, note, cited, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT(claim_id, reviewer) DO UPDATE SET"
+            " verdict = excluded.verdict, note = excluded.note, cited = excluded.cited,"
             " updated_at = excluded.updated_at",
-            (
-                claim_id,
-                state.verdict,
-                state.note,
-                reviewer,
-                json.dumps(list(state.cited), ensure_ascii=False),
-                at,
-            ),
+            (claim_id, reviewer, state.verdict, state.note, _cited_json(state), at, at),
         )
+        if policy.double:
+            _decide(workspace, claim_id, reviewer, at)
+        else:
+            # Single mode: the review is the claim's verdict, as a lone reviewer works.
+            _set_final(conn, claim_id, state, reviewer, "review", at)
     action = ", ".join(dict.fromkeys(action for action, _ in steps))
     return Change(claim_id, action, first, state)
+
+
+def _cited_json(state: ReviewState) -> str:
+    return json.dumps(list(state.cited), ensure_ascii=False)
+
+
+def _set_final(
+    conn: Any, claim_id: int, state: ReviewState, reviewer: str, decided_by: str, at: str
+) -> None:
+    """Write the claim's final verdict; a change to it withdraws an editor's approval (what
+    was approved is no longer what would be published)."""
+    conn.execute(
+        "INSERT INTO verdicts(claim_id, verdict, note, reviewer, cited, updated_at, decided_by)"
+        " VALUES (?,?,?,?,?,?,?) ON CONFLICT(claim_id) DO UPDATE SET"
+        " approved_by = CASE WHEN verdicts.verdict = excluded.verdict AND verdicts.note ="
+        " excluded.note AND verdicts.cited = excluded.cited THEN verdicts.approved_by ELSE '' END,"
+        " approved_at = CASE WHEN verdicts.verdict = excluded.verdict AND verdicts.note ="
+        " excluded.note AND verdicts.cited = excluded.cited THEN verdicts.approved_at ELSE '' END,"
+        " verdict = excluded.verdict, note = excluded.note, reviewer = excluded.reviewer,"
+        " cited = excluded.cited, updated_at = excluded.updated_at,"
+        " decided_by = excluded.decided_by",
+        (claim_id, state.verdict, state.note, reviewer, _cited_json(state), at, decided_by),
+    )
+
+
+def reviews_of(workspace: Workspace, claim_id: int) -> list[dict[str, Any]]:
+    """Every reviewer's review of a claim, oldest first (`Workspace.claim_reviews`)."""
+    return workspace.claim_reviews(claim_id)
+
+
+def _decide(workspace: Workspace, claim_id: int, reviewer: str, at: str) -> None:
+    """Double mode, inside the writer's transaction: derive the claim's final verdict from
+    its reviews. Two or more reviewers who agree make it final (their notes and citations
+    together); disagreement leaves it to an editor (no final verdict: disputed); an
+    editor's adjudication stands until the editor changes it."""
+    conn = workspace.conn
+    row = conn.execute("SELECT decided_by FROM verdicts WHERE claim_id = ?", (claim_id,)).fetchone()
+    if row is not None and row[0] == "adjudication":
+        return
+    given = [r for r in reviews_of(workspace, claim_id) if r["verdict"]]
+    old = get_state(workspace, claim_id)
+    if len(given) >= 2 and len({r["verdict"] for r in given}) == 1:
+        new = _merged(given)
+        if row is None or old != new:
+            _set_final(conn, claim_id, new, "+".join(r["reviewer"] for r in given), "agreement", at)
+            _audit(conn, claim_id, at, reviewer, "final (reviews agree)", old, new)
+    elif row is not None:
+        conn.execute("DELETE FROM verdicts WHERE claim_id = ?", (claim_id,))
+        what = "in dispute" if len(given) >= 2 else "needs a second review"
+        _audit(conn, claim_id, at, reviewer, f"no final verdict ({what})", old, ReviewState())
+
+
+def _merged(reviews: Sequence[dict[str, Any]]) -> ReviewState:
+    """Agreeing reviews as one final verdict: each reviewer's note under their name, every
+    cited passage once."""
+    notes = [f"{r['reviewer']}: {r['note']}" for r in reviews if r["note"].strip()]
+    cited: dict[int, dict[str, Any]] = {}
+    for r in reviews:
+        for citation in r["cited"]:
+            cited.setdefault(int(citation["passage_id"]), citation)
+    return ReviewState(reviews[0]["verdict"], "\n".join(notes), tuple(cited.values()))
+
+
+def _audit(conn: Any, claim_id: int, at: str, who: str, action: str, old: Any, new: Any) -> None:
+    conn.execute(
+        "INSERT INTO audit_log(claim_id, at, reviewer, action, old, new, note) "
+        "VALUES (?,?,?,?,?,?,?)",
+        (
+            claim_id,
+            at,
+            who,
+            action,
+            old.as_json() if isinstance(old, ReviewState) else json.dumps(old),
+            new.as_json() if isinstance(new, ReviewState) else json.dumps(new),
+            new.note if isinstance(new, ReviewState) else "",
+        ),
+    )
 
 
 def apply_changes(
@@ -250,7 +355,7 @@ def toggle_cite(
 ) -> Change:
     """Cite the passage, or uncite it if cited: in the state the reviewer saw (`expected`,
     checked as `apply_changes` does), else the stored one."""
-    seen = expected if expected is not None else get_state(workspace, claim_id)
+    seen = expected if expected is not None else get_state(workspace, claim_id, reviewer)
     side = "uncite" if passage_id in seen.cited_ids else "cite"
     return apply_changes(workspace, claim_id, reviewer, **{side: [passage_id]}, expected=expected)
 
@@ -272,16 +377,120 @@ def restore(
     return _write(workspace, claim_id, reviewer, [(action, lambda old: state)], expected)
 
 
-def _changed_since(workspace: Workspace, claim_id: int, action: str) -> str:
+def _changed_since(
+    workspace: Workspace, claim_id: int, action: str, reviewer: str | None = None
+) -> str:
+    # In double mode a reviewer's state is their own review: the change that overtook it is
+    # theirs (another window), and naming someone else's action would break the blind.
+    mine = reviewer is not None and policy_of(workspace).double
     row = workspace.conn.execute(
-        "SELECT reviewer, at, action FROM audit_log WHERE claim_id = ? ORDER BY id DESC LIMIT 1",
-        (claim_id,),
+        "SELECT reviewer, at, action FROM audit_log WHERE claim_id = ?"
+        + (" AND reviewer = ?" if mine else "")
+        + " ORDER BY id DESC LIMIT 1",
+        (claim_id, reviewer) if mine else (claim_id,),
     ).fetchone()
     who = f" ({row[2]} by {row[0] or 'someone'} at {row[1]})" if row else ""
     return (
         f"claim {claim_id} was changed since{who}: nothing done ({action}), to keep that "
         "change; reload the claim (r in the review UI) to see it"
     )
+
+
+def _require_editor(workspace: Workspace, who: str, what: str) -> ReviewPolicy:
+    policy = policy_of(workspace)
+    if not policy.is_editor(who):
+        editors = ", ".join(policy.editors) or "nobody yet"
+        raise NotAllowedError(
+            f"{who or 'an unnamed reviewer'} may not {what}: only editors may "
+            f"([review] editors in {workspace.root / 'config.toml'}: {editors})"
+        )
+    return policy
+
+
+def adjudicate(
+    workspace: Workspace, claim_id: int, verdict: str, editor: str, note: str | None = None
+) -> Change:
+    """An editor sets the final verdict of a claim in double mode (a dispute, or an agreed
+    verdict overridden), with the reviews' citations; audited. It stands until the editor
+    adjudicates again: later reviews no longer change it."""
+    policy = _require_editor(workspace, editor, "adjudicate")
+    if not policy.double:
+        raise InputError(
+            'adjudication decides between reviews: set [review] mode = "double" in '
+            f"{workspace.root / 'config.toml'} (in single mode a review is final)"
+        )
+    _require_claim(workspace, claim_id)
+    verdict_id = parse_verdict(verdict).id if verdict.strip() else ""
+    if not verdict_id:
+        raise InputError(f"empty verdict for claim {claim_id}: name the final verdict")
+    with workspace.transaction() as conn:
+        at = _now()
+        old = get_state(workspace, claim_id)
+        given = [r for r in reviews_of(workspace, claim_id) if r["verdict"]]
+        if not given:
+            raise InputError(f"claim {claim_id} has no review yet: nothing to adjudicate")
+        cited = _merged(given).cited
+        new = ReviewState(verdict_id, note if note is not None else old.note, cited)
+        _set_final(conn, claim_id, new, editor, "adjudication", at)
+        # An adjudication is a decision even when it keeps the verdict: approval stands
+        # only if nothing changed, as for any final verdict.
+        _audit(conn, claim_id, at, editor, "adjudicate", old, new)
+    return Change(claim_id, "adjudicate", old, new)
+
+
+def approve(workspace: Workspace, claim_ids: Sequence[int], editor: str) -> list[int]:
+    """An editor signs off the final verdicts of `claim_ids` for publication, all or none:
+    a claim without a final verdict (unreviewed, waiting for a second review, in dispute)
+    is named and nothing is approved. Returns the claims newly approved; audited."""
+    _require_editor(workspace, editor, "approve")
+    for claim_id in claim_ids:
+        _require_claim(workspace, claim_id)
+    finals = (
+        dict(
+            workspace.conn.execute(
+                "SELECT claim_id, approved_by FROM verdicts WHERE verdict != ''"
+                f" AND claim_id IN ({','.join('?' * len(claim_ids))})",
+                list(claim_ids),
+            ).fetchall()
+        )
+        if claim_ids
+        else {}
+    )
+    missing = [str(c) for c in claim_ids if c not in finals]
+    if missing:
+        raise InputError(
+            f"no final verdict to approve for claim{'s' * (len(missing) > 1)} "
+            f"{', '.join(missing)} (unreviewed, waiting for a second review, or in dispute)"
+        )
+    approved = []
+    with workspace.transaction() as conn:
+        at = _now()
+        for claim_id in dict.fromkeys(claim_ids):
+            if finals[claim_id]:
+                continue  # already approved: approving again changes nothing
+            conn.execute(
+                "UPDATE verdicts SET approved_by = ?, approved_at = ? WHERE claim_id = ?",
+                (editor, at, claim_id),
+            )
+            _audit(conn, claim_id, at, editor, "approve", {"approved_by": ""},
+                   {"approved_by": editor, "approved_at": at})  # fmt: skip
+            approved.append(claim_id)
+    return approved
+
+
+def claim_status(workspace: Workspace, claim_id: int) -> str:
+    """Where a claim stands: unreviewed, needs a second review, in dispute, final, approved."""
+    row = workspace.conn.execute(
+        "SELECT verdict, approved_by FROM verdicts WHERE claim_id = ?", (claim_id,)
+    ).fetchone()
+    if row is not None and row[0]:
+        return "approved" if row[1] else "final"
+    given = workspace.conn.execute(
+        "SELECT COUNT(*) FROM reviews WHERE claim_id = ? AND verdict != ''", (claim_id,)
+    ).fetchone()[0]
+    if not policy_of(workspace).double or given == 0:
+        return "unreviewed"
+    return "needs a second review" if given == 1 else "in dispute"
 
 
 def edit_claim(

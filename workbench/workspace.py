@@ -83,5 +83,6 @@ class Workspace(EvidenceStore, ClaimStore, ReviewStore):
                 "reasons": list(claim.reasons),
                 "matches": self.matches(claim.id),
                 "verdict": self.verdict_record(claim.id),
+                "reviews": self.claim_reviews(claim.id),
                 "audit": self.audit_trail(claim.id),
             }

@@ -52,6 +52,7 @@ from workbench.verdicts import (
     ReviewState,
     edit_claim,
     get_state,
+    policy_of,
     set_note,
     set_verdict,
     toggle_cite,
@@ -207,7 +208,8 @@ class ReviewApp(App[None]):
 
     def _load_queue(self, keep: int | None = None) -> None:
         query = self.queue_filter.query()
-        rows = self._attempt("load the queue", lambda: list_queue(self.ws, **query))
+        mine = self._blind_reviewer()
+        rows = self._attempt("load the queue", lambda: list_queue(self.ws, **query, reviewer=mine))
         if rows is None:
             return
         self.verdicts = {row.claim_id: row.verdict for row in rows}
@@ -223,8 +225,13 @@ class ReviewApp(App[None]):
         # Always read the claim again: a refresh may bring another process's changes.
         self._select(keep)
 
+    def _blind_reviewer(self) -> str | None:
+        """In double review, this reviewer (the queue shows their own reviews), else None."""
+        policy = self._attempt("read the review rules", policy_of, self.ws)
+        return self.reviewer if policy is not None and policy.double else None
+
     def _count_progress(self) -> None:
-        counts = self._attempt("count progress", progress, self.ws)
+        counts = self._attempt("count progress", progress, self.ws, self._blind_reviewer())
         if counts is not None:
             self.counts = {name: list(pair) for name, pair in counts.items()}
 
@@ -262,7 +269,7 @@ class ReviewApp(App[None]):
             self.claim_terms = frozenset()
             return True
         claim = self.claim
-        self.state = get_state(self.ws, claim.id)
+        self.state = get_state(self.ws, claim.id, self.reviewer)
         self.context = self.contexts.context(
             self.ws, claim.id, claim.start, claim.end, claim.claimant
         )

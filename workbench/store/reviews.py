@@ -26,16 +26,29 @@ class ReviewStore(Store):
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def verdict_record(self, claim_id: int) -> dict[str, Any] | None:
-        """A claim's verdict as exported (verdict, note, reviewer, cited, updated_at), None
-        when it has none."""
+        """A claim's final verdict as exported (verdict, note, reviewer, cited, updated_at,
+        decided_by, approved_by, approved_at), None when it has none."""
+        keys = (
+            "verdict", "note", "reviewer", "cited", "updated_at",
+            "decided_by", "approved_by", "approved_at",
+        )  # fmt: skip
         row = self.conn.execute(
-            "SELECT verdict, note, reviewer, cited, updated_at FROM verdicts WHERE claim_id = ?",
-            (claim_id,),
+            f"SELECT {', '.join(keys)} FROM verdicts WHERE claim_id = ?", (claim_id,)
         ).fetchone()
         if row is None:
             return None
-        keys = ("verdict", "note", "reviewer", "cited", "updated_at")
         return {**dict(zip(keys, row, strict=True)), "cited": json.loads(row[3])}
+
+    def claim_reviews(self, claim_id: int) -> list[dict[str, Any]]:
+        """Every reviewer's review of a claim, oldest first: reviewer, verdict, note, cited,
+        created_at, updated_at."""
+        keys = ("reviewer", "verdict", "note", "cited", "created_at", "updated_at")
+        rows = self.conn.execute(
+            f"SELECT {', '.join(keys)} FROM reviews WHERE claim_id = ?"
+            " ORDER BY created_at, reviewer",
+            (claim_id,),
+        ).fetchall()
+        return [{**dict(zip(keys, r, strict=True)), "cited": json.loads(r[3])} for r in rows]
 
     def audit_trail(self, claim_id: int) -> list[dict[str, Any]]:
         """A claim's audit rows, oldest first: at, reviewer, action, old, new, note."""
@@ -54,3 +67,33 @@ class ReviewStore(Store):
                 (claim_id,),
             )
         ]
+
+    def final_claims_of_article(self, article: str) -> list[int]:
+        """The claims of the article named `article` that have a final verdict, by id."""
+        names = [r[0] for r in self.conn.execute("SELECT DISTINCT name FROM articles")]
+        if article not in names:
+            from workbench.errors import InputError
+
+            raise InputError(f"no article named {article!r}; articles: {', '.join(names)}")
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT c.id FROM claims c JOIN articles a ON a.id = c.article_id"
+                " JOIN verdicts v ON v.claim_id = c.id WHERE a.name = ? AND v.verdict != ''"
+                " ORDER BY c.id",
+                (article,),
+            )
+        ]
+
+    def review_triples(self, article: str | None = None) -> list[tuple[str, int, str]]:
+        """(reviewer, claim id, verdict) of every review that gives a verdict, `article`'s
+        claims only when named: what agreement is computed over."""
+        if article is not None:
+            self.final_claims_of_article(article)  # names the article or refuses it
+        rows = self.conn.execute(
+            "SELECT r.reviewer, r.claim_id, r.verdict FROM reviews r"
+            " JOIN claims c ON c.id = r.claim_id JOIN articles a ON a.id = c.article_id"
+            " WHERE r.verdict != '' AND (? IS NULL OR a.name = ?) ORDER BY r.claim_id, r.reviewer",
+            (article, article),
+        ).fetchall()
+        return [(r[0], int(r[1]), r[2]) for r in rows]

@@ -9,7 +9,7 @@ from workbench.errors import ReadOnlyWorkspaceError, WorkspaceError
 if TYPE_CHECKING:
     from workbench.store.connection import Store
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # Steps from one schema version to the next, applied in order, each in its own transaction
 # with its version number (`migrate`); the base schema below is version 1. Never edit a step
 # that has shipped: add one.
@@ -46,6 +46,30 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TABLE IF NOT EXISTS claim_vectors ("
         " claim_id INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,"
         " model TEXT NOT NULL, vec BLOB NOT NULL, PRIMARY KEY (claim_id, model)) WITHOUT ROWID",
+    ),
+    6: (
+        # Team review: each reviewer's verdict, note and citations kept apart (a review, one
+        # per claim and reviewer), the claim's final verdict in `verdicts` with how it was
+        # decided (a review in single mode, two agreeing reviews or an editor's adjudication in
+        # double mode) and the editor's sign-off, and who is asked to review what.
+        "CREATE TABLE IF NOT EXISTS reviews ("
+        " claim_id INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,"
+        " reviewer TEXT NOT NULL, verdict TEXT NOT NULL DEFAULT '',"
+        " note TEXT NOT NULL DEFAULT '', cited TEXT NOT NULL DEFAULT '[]',"
+        " created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+        " PRIMARY KEY (claim_id, reviewer)) WITHOUT ROWID",
+        "ALTER TABLE verdicts ADD COLUMN decided_by TEXT NOT NULL DEFAULT 'review'",
+        "ALTER TABLE verdicts ADD COLUMN approved_by TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE verdicts ADD COLUMN approved_at TEXT NOT NULL DEFAULT ''",
+        "CREATE TABLE IF NOT EXISTS assignments ("
+        " claim_id INTEGER NOT NULL REFERENCES claims(id) ON DELETE CASCADE,"
+        " reviewer TEXT NOT NULL, assigned_at TEXT NOT NULL,"
+        " PRIMARY KEY (claim_id, reviewer)) WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS assignments_reviewer ON assignments(reviewer)",
+        # Today's verdicts are their reviewers' reviews (a verdict without a name: 'unknown').
+        "INSERT OR IGNORE INTO reviews(claim_id, reviewer, verdict, note, cited, created_at,"
+        " updated_at) SELECT claim_id, COALESCE(NULLIF(reviewer, ''), 'unknown'), verdict,"
+        " note, cited, updated_at, updated_at FROM verdicts",
     ),
 }
 
@@ -149,6 +173,10 @@ def migrate(store: Store) -> None:
             f"{store.root} was written by an older workbench (schema {version}) and is "
             "read-only here: open it once with write access to upgrade it"
         )
+    if 0 < version < SCHEMA_VERSION:
+        # Reviewers' work is about to be reshaped: a copy of the database as it was comes
+        # first, beside it (restored by copying it over workbench.db).
+        _backup_before_migration(store, version)
     for step in range(version + 1, SCHEMA_VERSION + 1):
         statements = _base_statements() if step == 1 else _MIGRATIONS[step]
         with store.transaction() as conn:
@@ -162,3 +190,23 @@ def migrate(store: Store) -> None:
 def _base_statements() -> tuple[str, ...]:
     """The base schema (version 1) statement by statement."""
     return tuple(s for s in _SCHEMA.split(";") if s.strip())
+
+
+def _backup_before_migration(store: Store, version: int) -> None:
+    """A consistent copy of the database (SQLite's online backup) before it is migrated:
+    `workbench.db.schema-N.bak`, written aside and renamed into place; one is kept per old
+    version, so opening the workspace again never overwrites it."""
+    import sqlite3
+
+    from workbench.store.connection import DB_NAME
+
+    target = store.root / f"{DB_NAME}.schema-{version}.bak"
+    if target.exists():
+        return
+    temporary = target.with_name(target.name + ".tmp")
+    copy = sqlite3.connect(temporary)
+    try:
+        store.conn.backup(copy)
+    finally:
+        copy.close()
+    temporary.replace(target)

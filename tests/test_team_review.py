@@ -1,0 +1,197 @@
+"""Tests for team review: reviews kept per reviewer, double mode, adjudication, sign-off."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from workbench import verdicts
+from workbench.cli import app
+from workbench.errors import ConflictError, ExitCode
+from workbench.workspace import Workspace
+
+runner = CliRunner()
+DOUBLE = '[review]\nmode = "double"\neditors = ["Eve"]\n'
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def _jsonl(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _ok(*args: str) -> list[dict]:
+    result = _run(*args)
+    assert result.exit_code == 0, result.output
+    return _jsonl(result.stdout)
+
+
+@pytest.fixture
+def desk(evidence_file: Path, seed_article: Path) -> Path:
+    """The seed article matched, in a workspace set to double review with Eve as editor."""
+    _ok("ingest", str(evidence_file), "--model", "hash:64")
+    _ok("match", str(seed_article), "--top-k", "2")
+    root = Path(os.environ["WORKBENCH_HOME"])
+    (root / "config.toml").write_text(DOUBLE, encoding="utf-8")
+    return root
+
+
+def _row(claim_id: int) -> dict:
+    return {r["claim_id"]: r for r in _ok("export")}[claim_id]
+
+
+def _published(root: Path) -> set[str]:
+    result = _run("export", "--format", "claimreview")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout) if result.stdout.strip() else []
+    items = data if isinstance(data, list) else data.get("@graph", [data])
+    return {item["claimReviewed"] for item in items if isinstance(item, dict)}
+
+
+def test_issue_acceptance_dispute_adjudication_and_sign_off(desk: Path) -> None:
+    out = _ok("verdict", "3", "false", "--reviewer", "A", "--note", "A's reading")
+    assert out[0]["status"] == "needs a second review"
+    out = _ok("verdict", "3", "mostly-false", "--reviewer", "B")
+    assert out[0]["status"] == "in dispute"
+    row = _row(3)
+    assert [(r["reviewer"], r["verdict"]) for r in row["reviews"]] == [
+        ("A", "false"),
+        ("B", "mostly-false"),
+    ]
+    assert row["verdict"] is None and row["status"] == "in dispute"
+    assert _published(desk) == set()
+    agreement = _ok("agreement", "--json")[0]
+    assert [d["claim_id"] for d in agreement["disputes"]] == [3]
+    assert agreement["disputes"][0]["verdicts"] == {"A": "false", "B": "mostly-false"}
+    assert agreement["claims"] == 1 and "alpha" in agreement
+    # Only an editor decides: anyone else is refused in one line, and nothing changes.
+    refused = _run("adjudicate", "3", "true", "--reviewer", "A")
+    assert refused.exit_code == ExitCode.NOT_ALLOWED
+    assert refused.stderr.strip().splitlines() == [
+        f"workbench: error: A may not adjudicate: only editors may ([review] editors in "
+        f"{desk / 'config.toml'}: Eve)"
+    ]
+    assert _row(3)["verdict"] is None
+    out = _ok("adjudicate", "3", "misleading", "--reviewer", "Eve", "--note", "Eve decides")
+    assert out[0]["status"] == "final"
+    final = _row(3)["verdict"]
+    assert (final["verdict"], final["decided_by"], final["reviewer"]) == (
+        "misleading",
+        "adjudication",
+        "Eve",
+    )
+    assert final["note"] == "Eve decides" and final["approved_by"] == ""
+    assert _published(desk) == set()  # final, not yet approved: not published
+    assert _run("approve", "3", "--reviewer", "A").exit_code == ExitCode.NOT_ALLOWED
+    _ok("approve", "3", "--reviewer", "Eve")
+    assert _row(3)["status"] == "approved"
+    (published,) = _published(desk)
+    assert published.startswith("Vladimir Poutine a par ailleurs")
+    # A review after the adjudication does not overturn it: the editor's decision stands.
+    _ok("verdict", "3", "true", "--reviewer", "B")
+    assert _row(3)["verdict"]["verdict"] == "misleading"
+    actions = [(a["reviewer"], a["action"]) for a in _row(3)["audit"]]
+    assert ("Eve", "adjudicate") in actions and ("Eve", "approve") in actions
+
+
+def test_agreeing_reviews_make_the_verdict_final_and_a_change_withdraws_approval(
+    desk: Path,
+) -> None:
+    passage = _row(1)["matches"][0]["passage_id"]
+    _ok("verdict", "1", "false", "--reviewer", "A", "--note", "first", "--cite", str(passage))
+    _ok("verdict", "1", "false", "--reviewer", "B", "--note", "second")
+    final = _row(1)["verdict"]
+    assert (final["verdict"], final["decided_by"], final["reviewer"]) == (
+        "false",
+        "agreement",
+        "A+B",
+    )
+    assert final["note"] == "A: first\nB: second"
+    assert [c["passage_id"] for c in final["cited"]] == [passage]
+    _ok("approve", "1", "--reviewer", "eve")  # editors' names match whatever their case
+    assert _row(1)["status"] == "approved"
+    # B changes their mind: the claim is in dispute again, and its approval is withdrawn.
+    _ok("verdict", "1", "true", "--reviewer", "B")
+    row = _row(1)
+    assert row["verdict"] is None and row["status"] == "in dispute"
+    _ok("verdict", "1", "false", "--reviewer", "B")
+    assert _row(1)["status"] == "final"  # agreed again, but it needs a new sign-off
+
+
+def test_double_review_is_blind(desk: Path) -> None:
+    _ok("verdict", "2", "true", "--reviewer", "A", "--note", "A's secret")
+    with Workspace.open(desk) as ws:
+        # B works on B's own review: nothing of A's shows.
+        assert verdicts.get_state(ws, 2, "B") == verdicts.ReviewState()
+        assert verdicts.get_state(ws, 2, "A").note == "A's secret"
+    listed = {r["claim_id"]: r for r in _ok("claims")}
+    assert listed[2]["verdict"] is None and listed[2]["status"] == "needs a second review"
+    shown = _ok("verdict", "2", "false", "--reviewer", "B")[0]
+    assert shown["note"] == "" and shown["verdict"] == "false"
+
+
+def test_undo_in_double_mode_reverts_only_the_undoers_review(desk: Path) -> None:
+    with Workspace.open(desk) as ws:
+        history = verdicts.History()
+        history.record(verdicts.set_verdict(ws, 4, "false", "A", verdicts.get_state(ws, 4, "A")))
+        verdicts.set_verdict(ws, 4, "true", "B")
+        assert verdicts.claim_status(ws, 4) == "in dispute"
+        history.undo(ws, "A")
+        assert verdicts.get_state(ws, 4, "A").verdict == ""
+        assert verdicts.get_state(ws, 4, "B").verdict == "true"  # B's review untouched
+        assert verdicts.claim_status(ws, 4) == "needs a second review"
+        # A stale write from A's own second window is refused, naming A's own change only.
+        stale = verdicts.get_state(ws, 4, "A")
+        verdicts.set_verdict(ws, 4, "half-true", "A")
+        with pytest.raises(ConflictError, match=r"\(verdict by A at"):
+            verdicts.set_verdict(ws, 4, "false", "A", stale)
+
+
+def test_single_mode_keeps_each_reviewers_review_and_the_last_is_final(
+    evidence_file: Path, seed_article: Path
+) -> None:
+    _ok("ingest", str(evidence_file), "--model", "hash:64")
+    _ok("match", str(seed_article), "--top-k", "2")
+    _ok("verdict", "1", "false", "--reviewer", "A")
+    _ok("verdict", "1", "true", "--reviewer", "B")
+    row = _row(1)
+    assert (row["verdict"]["verdict"], row["status"]) == ("true", "final")
+    assert [(r["reviewer"], r["verdict"]) for r in row["reviews"]] == [
+        ("A", "false"),
+        ("B", "true"),
+    ]
+    refused = _run("adjudicate", "1", "true", "--reviewer", "Eve")
+    assert refused.exit_code == ExitCode.NOT_ALLOWED  # no editors configured
+    assert len(_published(Path(os.environ["WORKBENCH_HOME"]))) == 1  # no approval needed
+
+
+def test_review_ui_in_double_mode_shows_and_writes_only_my_review(desk: Path) -> None:
+    import asyncio
+
+    from workbench.review.app import ReviewApp
+    from workbench.settings import Settings
+
+    _ok("verdict", "1", "true", "--reviewer", "A", "--note", "A's note")
+
+    async def review() -> None:
+        ui = ReviewApp(desk, "B", Settings())
+        async with ui.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            first = ui.claim.id
+            assert first == 1  # B's queue: claim 1 still needs B's review
+            assert ui.state == verdicts.ReviewState()  # nothing of A's
+            assert ui.verdicts[1] == "" and ui.counts[""][0] == 0
+            await pilot.press("1")  # B: False
+            assert ui.counts[""][0] == 1
+
+    asyncio.run(review())
+    with Workspace.open(desk) as ws:
+        assert verdicts.get_state(ws, 1, "B").verdict == "false"
+        assert verdicts.get_state(ws, 1, "A") == verdicts.ReviewState("true", "A's note")
+        assert verdicts.claim_status(ws, 1) == "in dispute"
