@@ -118,6 +118,8 @@ def describe(action: str, old: Any, new: Any) -> str:
     """What an action changed, for people, from the audit row's before and after."""
     if action == "edit":
         return _before_after(_wording(old), _wording(new))
+    if action == "assign":
+        return "assigned to " + _before_after(_assignees(old), _assignees(new))
     before, after = _state(old), _state(new)
     if action in ("verdict", "clear verdict"):
         return _before_after(_verdict(before.verdict), _verdict(after.verdict))
@@ -135,6 +137,11 @@ def describe(action: str, old: Any, new: Any) -> str:
         parts.append("note " + _before_after(_quoted(before.note), _quoted(after.note)))
     parts += _citation_changes(before, after)
     return "; ".join(parts) or "(no change)"
+
+
+def _assignees(data: Any) -> str:
+    names = data.get("assigned") if isinstance(data, dict) else None
+    return ", ".join(one_line(str(n)) for n in names) if names else NONE
 
 
 def _wording(value: Any) -> str:

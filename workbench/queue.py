@@ -28,10 +28,13 @@ def list_queue(
     article: str | None = None,
     search: str | None = None,
     reviewer: str | None = None,
+    assigned_to: str | None = None,
+    queue_of: str | None = None,
 ) -> list[QueueRow]:
     """Claims in review order (article, then position in it), filtered in SQL. With
     `reviewer` (double review), the verdicts and notes are that reviewer's own reviews, not
-    the final verdicts: the queue of a blind reviewer."""
+    the final verdicts: the queue of a blind reviewer. `assigned_to`: only the claims assigned
+    to that reviewer. `queue_of`: that reviewer's own queue, "mine" (see `_MINE`)."""
     if status not in STATUSES:
         from workbench.errors import InputError
 
@@ -52,6 +55,14 @@ def list_queue(
     if article:
         where.append("a.name = ?")
         params.append(article)
+    if assigned_to is not None:
+        where.append("c.id IN (SELECT claim_id FROM assignments WHERE reviewer = ?)")
+        params.append(assigned_to)
+    if queue_of is not None:
+        from workbench.verdicts import policy_of
+
+        where.append(_MINE)
+        params += [queue_of, queue_of, 2 if policy_of(workspace).double else 1]
     if search:
         # Case-insensitive for ASCII in SQLite; good enough to find a claim by a word or name.
         where.append("(c.text LIKE ? OR COALESCE(v.note, '') LIKE ?)")
@@ -60,6 +71,22 @@ def list_queue(
         sql += " WHERE " + " AND ".join(where)
     sql += " ORDER BY a.id, c.start, c.id"
     return [QueueRow(*row) for row in workspace.conn.execute(sql, params)]
+
+
+# A reviewer's own queue: the claims assigned to them, and the claims that still need their
+# review: no final verdict, no review of theirs, and fewer reviewers on it (assigned, or who
+# gave a review) than the mode needs. A claim already assigned to enough others is theirs, not
+# this reviewer's; one nobody was assigned to stays open to anyone, as without assignments.
+_MINE = (
+    "(c.id IN (SELECT claim_id FROM assignments WHERE reviewer = ?) OR ("
+    "NOT EXISTS (SELECT 1 FROM verdicts f WHERE f.claim_id = c.id AND f.verdict != '')"
+    " AND NOT EXISTS (SELECT 1 FROM reviews m WHERE m.claim_id = c.id AND m.reviewer = ?"
+    " AND m.verdict != '')"
+    " AND (SELECT COUNT(*) FROM assignments s WHERE s.claim_id = c.id)"
+    " + (SELECT COUNT(*) FROM reviews r WHERE r.claim_id = c.id AND r.verdict != ''"
+    " AND NOT EXISTS (SELECT 1 FROM assignments s WHERE s.claim_id = c.id"
+    " AND s.reviewer = r.reviewer)) < ?))"
+)
 
 
 def _verdicts_of(reviewer: str | None) -> tuple[str, list[str]]:

@@ -10,12 +10,15 @@ from workbench.verdicts import verdict_label
 
 @dataclass(frozen=True)
 class QueueFilter:
-    """Arguments of `workbench.queue.list_queue`; a verdict implies reviewed claims."""
+    """Arguments of `workbench.queue.list_queue`; a verdict implies reviewed claims. `mine`:
+    only the reviewer's own queue (`list_queue(queue_of=...)`: assigned to them, or still
+    needing their review), the default for a reviewer who has assignments."""
 
     status: str = "all"
     verdict: str = ""
     article: str = ""
     search: str = ""
+    mine: bool = False
 
     def query(self) -> dict[str, Any]:
         return {
@@ -27,6 +30,8 @@ class QueueFilter:
 
     def describe(self) -> str:
         parts = [verdict_label(self.verdict) if self.verdict else f"{self.status} claims"]
+        if self.mine:
+            parts[0] += " (mine)"
         if self.article:
             parts.append(f"in {self.article}")
         if self.search:

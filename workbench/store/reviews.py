@@ -1,8 +1,9 @@
-"""Provides the reviews store: verdicts and the audit log as the workspace reads them."""
+"""Provides the reviews store: verdicts, reviews, assignments and the audit log."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from workbench.store.claims import QUERY_SQL
@@ -68,13 +69,17 @@ class ReviewStore(Store):
             )
         ]
 
-    def final_claims_of_article(self, article: str) -> list[int]:
-        """The claims of the article named `article` that have a final verdict, by id."""
+    def require_article(self, article: str) -> None:
+        """Refuse, in one line naming the workspace's articles, an article it does not have."""
         names = [r[0] for r in self.conn.execute("SELECT DISTINCT name FROM articles")]
         if article not in names:
             from workbench.errors import InputError
 
             raise InputError(f"no article named {article!r}; articles: {', '.join(names)}")
+
+    def final_claims_of_article(self, article: str) -> list[int]:
+        """The claims of the article named `article` that have a final verdict, by id."""
+        self.require_article(article)
         return [
             r[0]
             for r in self.conn.execute(
@@ -97,3 +102,63 @@ class ReviewStore(Store):
             (article, article),
         ).fetchall()
         return [(r[0], int(r[1]), r[2]) for r in rows]
+
+    # ----- assignments ---------------------------------------------------------------------
+    def open_claims_to_assign(self, article: str | None = None) -> list[dict[str, Any]]:
+        """Claims without a final verdict in review order (article, then position), `article`'s
+        only when named, each with who is on it already: `assigned` (oldest assignment first)
+        and `reviewed` (reviewers whose review gives a verdict, oldest first)."""
+        if article is not None:
+            self.require_article(article)
+        rows = self.conn.execute(
+            "SELECT c.id FROM claims c JOIN articles a ON a.id = c.article_id"
+            " WHERE (? IS NULL OR a.name = ?) AND NOT EXISTS (SELECT 1 FROM verdicts v"
+            " WHERE v.claim_id = c.id AND v.verdict != '') ORDER BY a.id, c.start, c.id",
+            (article, article),
+        ).fetchall()
+        ids = [int(r[0]) for r in rows]
+        assigned: dict[int, list[str]] = {i: [] for i in ids}
+        reviewed: dict[int, list[str]] = {i: [] for i in ids}
+        for claim_id, reviewer in self.conn.execute(
+            "SELECT claim_id, reviewer FROM assignments ORDER BY assigned_at, reviewer"
+        ):
+            if claim_id in assigned:
+                assigned[claim_id].append(reviewer)
+        for claim_id, reviewer in self.conn.execute(
+            "SELECT claim_id, reviewer FROM reviews WHERE verdict != ''"
+            " ORDER BY created_at, reviewer"
+        ):
+            if claim_id in reviewed:
+                reviewed[claim_id].append(reviewer)
+        return [{"claim_id": i, "assigned": assigned[i], "reviewed": reviewed[i]} for i in ids]
+
+    def open_assignment_counts(self, reviewers: Sequence[str]) -> dict[str, int]:
+        """How many claims each of `reviewers` is assigned and has still to do: no review of
+        theirs gives a verdict, and the claim has no final verdict yet."""
+        counts = dict.fromkeys(reviewers, 0)
+        for reviewer, count in self.conn.execute(
+            "SELECT s.reviewer, COUNT(*) FROM assignments s WHERE NOT EXISTS (SELECT 1 FROM"
+            " verdicts v WHERE v.claim_id = s.claim_id AND v.verdict != '') AND NOT EXISTS"
+            " (SELECT 1 FROM reviews r WHERE r.claim_id = s.claim_id AND r.reviewer = s.reviewer"
+            " AND r.verdict != '') GROUP BY s.reviewer"
+        ):
+            if reviewer in counts:
+                counts[reviewer] = int(count)
+        return counts
+
+    def add_assignments(self, pairs: Sequence[tuple[int, str]], at: str) -> None:
+        """Assign each (claim id, reviewer) as of `at`, inside the caller's transaction (one
+        already there is kept with its first time)."""
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO assignments(claim_id, reviewer, assigned_at) VALUES (?,?,?)",
+            [(int(claim_id), reviewer, at) for claim_id, reviewer in pairs],
+        )
+
+    def has_assignments(self, reviewer: str) -> bool:
+        """Whether any claim is assigned to `reviewer`."""
+        return (
+            self.conn.execute(
+                "SELECT 1 FROM assignments WHERE reviewer = ? LIMIT 1", (reviewer,)
+            ).fetchone()
+            is not None
+        )
