@@ -195,3 +195,54 @@ def test_review_ui_in_double_mode_shows_and_writes_only_my_review(desk: Path) ->
         assert verdicts.get_state(ws, 1, "B").verdict == "false"
         assert verdicts.get_state(ws, 1, "A") == verdicts.ReviewState("true", "A's note")
         assert verdicts.claim_status(ws, 1) == "in dispute"
+
+
+# ----- agreement in the HTML report ------------------------------------------------------
+HOSTILE_NAME = '<script>alert("B")</script>&amp;'
+
+
+def _html(*args: str) -> str:
+    result = _run("export", "--format", "html", *args)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_html_report_shows_the_agreement_figures_of_workbench_agreement(desk: Path) -> None:
+    _ok("verdict", "3", "false", "--reviewer", "A")
+    _ok("verdict", "3", "mostly-false", "--reviewer", HOSTILE_NAME)
+    _ok("verdict", "4", "true", "--reviewer", "A")
+    _ok("verdict", "4", "true", "--reviewer", HOSTILE_NAME)
+    _ok("verdict", "5", "half-true", "--reviewer", "A")
+    figures = _ok("agreement", "--json")[0]
+    page = _html()  # reviewed claims only: claim 4 (agreed), not claim 3 (in dispute)
+    assert 'id="claim-4"' in page and 'id="claim-3"' not in page
+    section = page[page.index('<section class="agreement">') :]
+    section = section[: section.index("</section>")]
+    assert "<h2>Agreement between reviewers</h2>" in section
+    ordinal, nominal = figures["alpha"]["ordinal"], figures["alpha"]["nominal"]
+    assert ordinal["value"] is not None and nominal["value"] is not None
+    assert (
+        f"<td>Krippendorff&#x27;s alpha, ordinal (the six rated verdicts)</td>"
+        f"<td>{ordinal['value']}</td><td>{ordinal['claims']}</td><td>{ordinal['ratings']}</td>"
+    ) in section
+    assert f"<td>{nominal['value']}</td><td>{nominal['claims']}</td>" in section
+    (pair,) = figures["pairs"]
+    kappa = "undefined" if pair["kappa"] is None else str(pair["kappa"])
+    escaped = "&lt;script&gt;alert(&quot;B&quot;)&lt;/script&gt;&amp;amp;"
+    assert (
+        f"<td>{escaped} / A</td><td>2</td><td>1</td><td>{kappa}</td>" in section
+        or f"<td>A / {escaped}</td><td>2</td><td>1</td><td>{kappa}</td>" in section
+    )
+    assert "<tr><td>A</td><td>3</td></tr>" in section
+    # The dispute is reported although its claim is not (no link to a missing anchor);
+    # reviewers by name, as `workbench agreement` lists them ("<" sorts before "A").
+    assert f"<li>Claim 3: {escaped}: Mostly false, A: False</li>" in section
+    assert "<script>" not in page and 'alert("B")' not in page
+
+
+def test_html_report_has_no_agreement_section_with_one_reviewer(desk: Path) -> None:
+    _ok("verdict", "3", "false", "--reviewer", "A")
+    _ok("verdict", "4", "true", "--reviewer", "A")
+    _ok("verdict", "5", "true", "--reviewer", "B")  # two reviewers, but no claim in common
+    page = _html("--status", "all")
+    assert "Agreement between reviewers" not in page and 'class="agreement"' not in page

@@ -1068,6 +1068,14 @@ def claims(
     verdict: Annotated[str | None, typer.Option("--verdict", help="Only this verdict.")] = None,
     article: Annotated[str | None, typer.Option(help="Only this article's claims.")] = None,
     search: Annotated[str | None, typer.Option(help="Only claims whose text has this.")] = None,
+    assigned_to: Annotated[
+        str | None,
+        typer.Option(
+            "--assigned-to",
+            help="Only claims assigned to this reviewer (see 'workbench assign').",
+            show_default=False,
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """List the review queue as JSONL: claim, article, score and verdict."""
@@ -1077,7 +1085,11 @@ def claims(
 
     with _open(workspace) as ws:
         verdict_id = parse_verdict(verdict).id if verdict else None
-        for row in list_queue(ws, status, verdict_id, article, search):
+        if assigned_to is not None and not ws.has_assignments(assigned_to):
+            # Most often a misspelt name: say so rather than list nothing in silence.
+            _say(f"no claim is assigned to {assigned_to!r}")
+        rows = list_queue(ws, status, verdict_id, article, search, assigned_to=assigned_to)
+        for row in rows:
             _emit(
                 {
                     "claim_id": row.claim_id,
@@ -1091,6 +1103,54 @@ def claims(
                     "status": claim_status(ws, row.claim_id),
                 }
             )
+
+
+@app.command()
+@handle_errors
+def assign(
+    reviewers: Annotated[
+        str,
+        typer.Option(
+            "--reviewers",
+            help="Who is asked to review, comma-separated: A,B[,C] (ties go to the first named).",
+            show_default=False,
+        ),
+    ],
+    article: Annotated[str | None, typer.Option(help="Only this article's claims.")] = None,
+    per_claim: Annotated[
+        int | None,
+        typer.Option(
+            "--per-claim",
+            help="Reviewers per claim (default: 2 in double mode, 1 in single).",
+            show_default=False,
+        ),
+    ] = None,
+    reviewer: ReviewerOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Spread the claims without a final verdict evenly over reviewers: each free place goes
+    to the reviewer with the fewest claims still to do, ties to the first named; whoever
+    already reviewed a claim or is assigned to it counts toward --per-claim. The same
+    workspace and command give the same assignment; one transaction, audited. JSONL: each
+    claim with the reviewers assigned to it now; a summary on stderr."""
+    from workbench.assign import assign as assign_claims
+
+    with _open(workspace, write=True) as ws:
+        names = reviewers.split(",")
+        made = assign_claims(ws, names, article, per_claim, by=_reviewer(ws, reviewer))
+    by_claim: dict[int, list[str]] = {}
+    for claim_id, name in made:
+        by_claim.setdefault(claim_id, []).append(name)
+    for claim_id, names_of_claim in by_claim.items():
+        _emit({"claim_id": claim_id, "reviewers": names_of_claim})
+    counts = {name.strip(): 0 for name in names}
+    for _, name in made:
+        counts[name] += 1
+    noun = "claim" if len(by_claim) == 1 else "claims"
+    _say(
+        f"assigned {len(by_claim)} {noun}: "
+        + ", ".join(f"{name} {count}" for name, count in counts.items())
+    )
 
 
 @app.command()

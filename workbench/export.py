@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
-from workbench.report import ReportOptions, render_counted, select_rows
+from workbench.report import ReportOptions, render_counted, review_triples, select_rows
 from workbench.workspace import Workspace
 
 
@@ -83,14 +83,16 @@ def export(workspace: Workspace, output: Path | None, fmt: str, options: ReportO
     """Write the `fmt` report of the workspace's claims selected by `options`."""
     from workbench.verdicts import claim_status, policy_of
 
-    rows = select_rows(
-        (
-            {**row, "status": claim_status(workspace, row["claim_id"])}
-            for row in workspace.export_rows()
-        ),
-        options.status,
-        options.article,
-    )
+    every = [
+        {**row, "status": claim_status(workspace, row["claim_id"])}
+        for row in workspace.export_rows()
+    ]
+    rows = select_rows(every, options.status, options.article)
+    if fmt == "html":
+        # Agreement is over every review of the article(s), disputed claims included: a
+        # report of final verdicts only would leave out exactly the disagreements.
+        scope = select_rows(every, "all", options.article)
+        options = replace(options, reviews=review_triples(scope))
     unapproved = 0
     if fmt == "claimreview" and policy_of(workspace).require_approval:
         # What is published is what an editor signed off, nothing else.

@@ -53,6 +53,20 @@ TEXT = {
         "article": "Article",
         "empty": "No claims to report.",
         "chart": "Verdict distribution",
+        "agreement": "Agreement between reviewers",
+        "alpha_ordinal": "Krippendorff's alpha, ordinal (the six rated verdicts)",
+        "alpha_nominal": "Krippendorff's alpha, nominal (every verdict)",
+        "measure": "Measure",
+        "value": "Value",
+        "ratings": "Ratings",
+        "undefined": "undefined",
+        "pairs": "Reviewer pairs",
+        "reviewers": "Reviewers",
+        "in_common": "Claims in common",
+        "agreed": "Agreed",
+        "kappa": "Cohen's kappa",
+        "verdicts": "Verdicts given",
+        "disputes": "Claims in dispute",
     },
     "fr": {
         "title": "Rapport de vérification",
@@ -70,6 +84,20 @@ TEXT = {
         "article": "Article",
         "empty": "Aucune affirmation à présenter.",
         "chart": "Répartition des verdicts",
+        "agreement": "Accord entre vérificateurs",
+        "alpha_ordinal": "Alpha de Krippendorff, ordinal (les six verdicts notés)",
+        "alpha_nominal": "Alpha de Krippendorff, nominal (tous les verdicts)",
+        "measure": "Mesure",
+        "value": "Valeur",
+        "ratings": "Verdicts",
+        "undefined": "non défini",
+        "pairs": "Paires de vérificateurs",
+        "reviewers": "Vérificateurs",
+        "in_common": "Affirmations en commun",
+        "agreed": "Accords",
+        "kappa": "Kappa de Cohen",
+        "verdicts": "Verdicts donnés",
+        "disputes": "Affirmations en désaccord",
     },
 }
 
@@ -84,6 +112,20 @@ class ReportOptions:
     organization: str = "Fact-check workbench"
     organization_url: str = ""
     review_url: str = ""
+    # (reviewer, claim id, verdict) of every review in the report's scope, whatever the
+    # claims' status, for the agreement figures; None: the reviews of the rows reported.
+    reviews: tuple[tuple[str, int, str], ...] | None = None
+
+
+def review_triples(rows: Iterable[dict[str, Any]]) -> tuple[tuple[str, int, str], ...]:
+    """(reviewer, claim id, verdict) of each review with a verdict in the exported rows: what
+    agreement between reviewers is computed over (as `Workspace.review_triples`)."""
+    return tuple(
+        (review["reviewer"], int(row["claim_id"]), review["verdict"])
+        for row in rows
+        for review in row.get("reviews") or ()
+        if review.get("verdict")
+    )
 
 
 def rating_of(row: dict[str, Any]) -> Rating | None:

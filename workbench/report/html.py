@@ -8,8 +8,18 @@ from itertools import groupby
 from string import Template
 from typing import Any
 
-from workbench.report import TEXT, ReportOptions, counts, label, rating_of, safe_url, standalone_of
-from workbench.scale import Rating
+from workbench.report import (
+    TEXT,
+    ReportOptions,
+    counts,
+    label,
+    rating_of,
+    review_triples,
+    round_float,
+    safe_url,
+    standalone_of,
+)
+from workbench.scale import BY_ID, Rating
 
 # No script may run, whatever the data holds: only inline styles are allowed.
 CSP = (
@@ -153,6 +163,83 @@ def _claim(row: dict[str, Any], lang: str) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _figure(value: float | None, lang: str) -> str:
+    return escape(TEXT[lang]["undefined"]) if value is None else str(round_float(value))
+
+
+def _table(head: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    """A table of cells already escaped."""
+    rows = ["<tr>" + "".join(f"<th>{cell}</th>" for cell in head) + "</tr>"]
+    rows += ["<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in body]
+    return "<table>" + "".join(rows) + "</table>\n"
+
+
+def _agreement(rows: Sequence[dict[str, Any]], options: ReportOptions) -> str:
+    """The agreement between reviewers (as `workbench agreement` computes it), or "" when no
+    two reviewers reviewed a claim in common."""
+    from workbench.agreement import compute_agreement
+
+    triples = options.reviews if options.reviews is not None else review_triples(rows)
+    result = compute_agreement(triples)
+    if not any(pair.claims for pair in result.pairs):
+        return ""
+    lang = options.lang
+    words = TEXT[lang]
+    shown = {int(row["claim_id"]) for row in rows}
+    parts = ['<section class="agreement">', f"<h2>{escape(words['agreement'])}</h2>"]
+    parts.append(
+        _table(
+            [escape(words[k]) for k in ("measure", "value", "count", "ratings")],
+            [
+                [
+                    escape(words[f"alpha_{a.level}"]),
+                    _figure(a.value, lang),
+                    str(a.claims),
+                    str(a.ratings),
+                ]
+                for a in (result.ordinal, result.nominal)
+            ],
+        )
+    )
+    parts.append(f"<h3>{escape(words['pairs'])}</h3>")
+    parts.append(
+        _table(
+            [escape(words[k]) for k in ("reviewers", "in_common", "agreed", "kappa")],
+            [
+                [
+                    escape(f"{p.reviewer_a} / {p.reviewer_b}"),
+                    str(p.claims),
+                    str(p.agreed),
+                    _figure(p.kappa, lang),
+                ]
+                for p in result.pairs
+            ],
+        )
+    )
+    parts.append(
+        _table(
+            [escape(words["reviewer"]), escape(words["verdicts"])],
+            [[escape(r.reviewer), str(r.total)] for r in result.reviewers],
+        )
+    )
+    if result.disputes:
+        parts.append(f"<h3>{escape(words['disputes'])}</h3>")
+        items = []
+        for dispute in result.disputes:
+            name = f"{escape(words['claim'])} {dispute.claim_id}"
+            if dispute.claim_id in shown:  # a link only to a claim this report shows
+                name = f'<a href="#claim-{dispute.claim_id}">{name}</a>'
+            said = ", ".join(
+                f"{escape(who)}: {escape(label(BY_ID.get(verdict), lang))}"
+                for who, verdict in dispute.verdicts
+            )
+            items.append(f"<li>{name}: {said}</li>")
+        parts.append("<ul>" + "".join(items) + "</ul>")
+    parts += [f'<p class="meta">{escape(note)}</p>' for note in result.notes]
+    parts.append("</section>")
+    return "\n".join(parts) + "\n"
+
+
 def render_html(rows: Sequence[dict[str, Any]], options: ReportOptions) -> str:
     """The report as one HTML page: no external assets, every piece of data escaped."""
     lang = options.lang
@@ -160,9 +247,11 @@ def render_html(rows: Sequence[dict[str, Any]], options: ReportOptions) -> str:
     title = words["title"] + (f": {options.article}" if options.article else "")
     if not rows:
         body = f'<p class="summary">{escape(words["empty"])}</p>\n'
+        body += _agreement(rows, options)
     else:
         body = f'<p class="summary">{len(rows)} {escape(words["claims"])}.</p>\n'
         body += _chart(rows, lang)
+        body += _agreement(rows, options)
         for article, group in groupby(rows, key=lambda row: row["article"]):
             heading = f"{escape(words['article'])}: {escape(article)}"
             body += f'<section class="article">\n<h2>{heading}</h2>\n'

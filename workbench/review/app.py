@@ -167,6 +167,9 @@ class ReviewApp(App[None]):
         else:
             self._check_integrity()
         saved = self._attempt("read your last position", load_position, self.ws, self.reviewer)
+        if self._has_assignments():
+            # A reviewer with assignments starts on their own queue (f offers everyone's).
+            self.queue_filter = replace(self.queue_filter, mine=True)
         self._load_queue(keep=saved)
 
     def on_unmount(self) -> None:
@@ -195,7 +198,8 @@ class ReviewApp(App[None]):
                 exc = database_error(exc, self.ws.db_path)
                 if isinstance(exc, DamagedWorkspaceError):
                     self.ws.mark_damaged(exc.message)  # nothing more is written into it
-            self.notify(f"Could not {what}: {exc}", severity="error", timeout=8)
+            # Markup off: errors quote reviewers' names and what they typed.
+            self.notify(f"Could not {what}: {exc}", severity="error", timeout=8, markup=False)
             return None
 
     def _refused_read_only(self) -> bool:
@@ -209,7 +213,10 @@ class ReviewApp(App[None]):
     def _load_queue(self, keep: int | None = None) -> None:
         query = self.queue_filter.query()
         mine = self._blind_reviewer()
-        rows = self._attempt("load the queue", lambda: list_queue(self.ws, **query, reviewer=mine))
+        own = self.reviewer if self.queue_filter.mine else None
+        rows = self._attempt(
+            "load the queue", lambda: list_queue(self.ws, **query, reviewer=mine, queue_of=own)
+        )
         if rows is None:
             return
         self.verdicts = {row.claim_id: row.verdict for row in rows}
@@ -224,6 +231,9 @@ class ReviewApp(App[None]):
             queue.move_cursor(queue.index_of(keep) or 0)
         # Always read the claim again: a refresh may bring another process's changes.
         self._select(keep)
+
+    def _has_assignments(self) -> bool:
+        return bool(self._attempt("read your assignments", self.ws.has_assignments, self.reviewer))
 
     def _blind_reviewer(self) -> str | None:
         """In double review, this reviewer (the queue shows their own reviews), else None."""
@@ -593,6 +603,52 @@ class ReviewApp(App[None]):
         if events is not None:
             self.push_screen(HistoryScreen(claim.id, claim.text, events))
 
+    def action_adjudicate(self) -> None:
+        """An editor's adjudication screen on the shown claim (double review only)."""
+        if self.claim is None:
+            return
+        from workbench.review.team import AdjudicationScreen, adjudication_refusal
+
+        policy = self._attempt("read the review rules", policy_of, self.ws)
+        if policy is None:
+            return
+        refusal = adjudication_refusal(policy, self.reviewer, self.ws.root)
+        if refusal:
+            self.notify(refusal, severity="warning", timeout=6, markup=False)
+            return
+        self.push_screen(
+            AdjudicationScreen(
+                self.claim,
+                self.reviewer,
+                self.ws,
+                self._attempt,
+                self._refused_read_only,
+                self._claim_decided,
+            )
+        )
+
+    def _claim_decided(self, claim_id: int) -> None:
+        """An editor changed a claim's final verdict or approval: show it again."""
+        self._drop_hints()  # earlier verdicts (memory) read final verdicts
+        if self.claim is not None and self.claim.id == claim_id:
+            self._select(claim_id)
+
+    def action_agreement(self) -> None:
+        """Agreement between reviewers; in double review, a reviewer who is not an editor
+        sees the figures only (no claim's verdicts: the review is blind)."""
+        from workbench.agreement import compute_agreement
+        from workbench.review.team import AgreementScreen
+
+        policy = self._attempt("read the review rules", policy_of, self.ws)
+        if policy is None:
+            return
+        result = self._attempt(
+            "compute the agreement", lambda: compute_agreement(self.ws.review_triples())
+        )
+        if result is not None:
+            full = not policy.double or policy.is_editor(self.reviewer)
+            self.push_screen(AgreementScreen(result, full))
+
     def action_hints(self) -> None:
         mode = self.settings.hints
         if mode == "always":
@@ -619,7 +675,8 @@ class ReviewApp(App[None]):
 
     def action_filter(self) -> None:
         articles = [name for name in self.counts if name]
-        self.push_screen(FilterDialog(self.queue_filter, articles), self._apply_filter)
+        dialog = FilterDialog(self.queue_filter, articles, offer_mine=self._has_assignments())
+        self.push_screen(dialog, self._apply_filter)
 
     def action_search(self) -> None:
         def search(text: str | None) -> None:

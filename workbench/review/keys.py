@@ -43,6 +43,8 @@ REVIEW_BINDINGS: list[Binding] = [
     Binding("ctrl+e", "export", "Export", id="export", show=False),
     Binding("h", "hints", "Hints", id="hints"),
     Binding("H", "history", "History", id="history", show=False),
+    Binding("A", "adjudicate", "Adjudicate (editors)", id="adjudicate", show=False),
+    Binding("G", "agreement", "Agreement", id="agreement", show=False),
     Binding("r,ctrl+r", "refresh", "Refresh", id="refresh", show=False),
     Binding("question_mark", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
@@ -71,6 +73,36 @@ HISTORY_BINDINGS: list[Binding] = [
     Binding("H", "close", "Close", id="history-close", show=False),
 ]
 
+# The editor's adjudication screen: a verdict key (as remapped on the main screen) decides
+# that verdict; a letter, or left/right and enter, takes a reviewer's review.
+PICK_LETTERS = "abcdefgh"
+ADJUDICATION_BINDINGS: list[Binding] = [
+    *CLOSE_BINDINGS,
+    Binding("A", "close", "Close", id="adjudicate-close", show=False),
+    *(
+        Binding(
+            rating.key,
+            f"override('{rating.id}')",
+            rating.label_en,
+            id=f"verdict-{rating.id}",
+            show=False,
+        )
+        for rating in SCALE
+    ),
+    *(
+        Binding(letter, f"pick({i})", f"Take review {letter}", id=f"pick-{letter}", show=False)
+        for i, letter in enumerate(PICK_LETTERS)
+    ),
+    Binding("left", "move(-1)", "Previous review", id="pick-previous", show=False),
+    Binding("right", "move(1)", "Next review", id="pick-next", show=False),
+    Binding("enter", "pick_selected", "Take the selected review", id="pick-selected"),
+    Binding("p", "approve", "Approve", id="approve"),
+]
+AGREEMENT_BINDINGS: list[Binding] = [
+    *CLOSE_BINDINGS,
+    Binding("G", "close", "Close", id="agreement-close", show=False),
+]
+
 BINDING_IDS = frozenset(
     b.id
     for b in (
@@ -79,6 +111,8 @@ BINDING_IDS = frozenset(
         *HELP_BINDINGS,
         *PASSAGE_BINDINGS,
         *HISTORY_BINDINGS,
+        *ADJUDICATION_BINDINGS,
+        *AGREEMENT_BINDINGS,
     )
     if b.id is not None
 )

@@ -223,10 +223,12 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
 
     BINDINGS = [*CLOSE_BINDINGS]
 
-    def __init__(self, current: QueueFilter, articles: list[str]) -> None:
+    def __init__(self, current: QueueFilter, articles: list[str], offer_mine: bool = False) -> None:
         super().__init__()
         self.current = current
         self.articles = articles
+        self.offer_mine = offer_mine or current.mine
+        """Whether to offer "mine" and "everyone's" (a reviewer with assignments)."""
         self.choices: dict[str, QueueFilter] = {
             "all": current.with_status("all"),
             "unreviewed": current.with_status("unreviewed"),
@@ -237,6 +239,8 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
         self.choices["article:"] = replace(current, article="")
         for name in articles:
             self.choices[f"article:{name}"] = replace(current, article=name)
+        self.choices["mine:on"] = replace(current, mine=True)
+        self.choices["mine:off"] = replace(current, mine=False)
 
     def compose(self) -> ComposeResult:
         options: list[Option | None] = [
@@ -249,6 +253,12 @@ class FilterDialog(ModalScreen[QueueFilter | None]):
             Option("Every article", id="article:"),
             *(Option(f"Article: {name}", id=f"article:{name}") for name in self.articles),
         ]
+        if self.offer_mine:
+            options += [
+                None,
+                Option("Mine: assigned to me or needing my review", id="mine:on"),
+                Option("Everyone's claims", id="mine:off"),
+            ]
         with Vertical(classes="dialog filter"):
             yield Label(
                 f"Filter the queue (now: {self.current.describe()})", classes="dialog-title"
