@@ -16,7 +16,13 @@ from workbench import verdicts
 from workbench.cli import app as cli_app
 from workbench.embed import HashingEmbedder
 from workbench.errors import ExitCode, InputError
-from workbench.history import claim_history, excerpt, format_lines, one_line
+from workbench.history import (
+    claim_history,
+    excerpt,
+    format_lines,
+    one_line,
+    visible_history,
+)
 from workbench.index import store
 from workbench.retrieve import Retriever
 from workbench.review.app import ReviewApp
@@ -223,5 +229,133 @@ def test_history_screen_shows_the_claims_actions(ws: Workspace) -> None:
             await pilot.pause()
             await pilot.press("H")
             assert "No action recorded" in str(app.screen.query_one("#history-empty").render())
+
+    asyncio.run(scenario())
+
+
+# ----- blind history in double review ----------------------------------------------------
+DOUBLE = '[review]\nmode = "double"\neditors = ["Eve"]\n'
+A_NOTE = "A read the Kremlin transcript"
+HIDDEN_LINE = "by other reviewers hidden until you give your own verdict (double review)"
+
+
+def _visible(ws: Workspace, claim_id: int, viewer: str) -> tuple[list[tuple[str, str]], int]:
+    events, hidden = visible_history(ws, claim_id, viewer)
+    return [(e.reviewer, e.action) for e in events], hidden
+
+
+def _leaks(ws: Workspace, claim_id: int, viewer: str) -> str:
+    """Everything the viewer's history holds, raw states included, as one string."""
+    events, _ = visible_history(ws, claim_id, viewer)
+    return json.dumps([e.as_record() for e in events], ensure_ascii=False)
+
+
+def test_double_review_history_is_blind_until_the_viewer_gives_a_verdict(ws: Workspace) -> None:
+    (ws.root / "config.toml").write_text(DOUBLE, encoding="utf-8")
+    passage = ws.matches(1)[0]["passage_id"]
+    verdicts.apply_changes(ws, 1, "A", verdict="false", note=A_NOTE, cite=[passage])
+    verdicts.edit_claim(ws, 1, "Poutine et Pompeo ont parlé à Sotchi.", "A")
+    verdicts.set_note(ws, 1, "B's own first thoughts", "B")  # a note only: still blind
+
+    # B before a verdict: B's own note and the rewording (no review in it), nothing of A's.
+    assert _visible(ws, 1, "B") == ([("A", "edit"), ("B", "note")], 3)
+    assert A_NOTE not in _leaks(ws, 1, "B") and "False" not in _leaks(ws, 1, "B")
+    # The editor, and A (who has given a verdict), see everything.
+    assert _visible(ws, 1, "Eve")[1] == 0 and len(_visible(ws, 1, "Eve")[0]) == 5
+    assert _visible(ws, 1, "A")[1] == 0
+
+    # B agrees: the final verdict (A's note merged in) is audited under B's name.
+    verdicts.set_verdict(ws, 1, "false", "B")
+    shown, hidden = _visible(ws, 1, "B")
+    assert hidden == 0 and ("A", "note") in shown and ("B", "final (reviews agree)") in shown
+    assert A_NOTE in _leaks(ws, 1, "B")
+
+    # C, a third reviewer with no verdict: neither A's nor B's work, nor the final verdict.
+    verdicts.adjudicate(ws, 1, "misleading", "Eve")
+    verdicts.approve(ws, [1], "Eve")
+    verdicts.set_note(ws, 1, "C's note", "C")
+    shown, hidden = _visible(ws, 1, "C")
+    assert shown == [("A", "edit"), ("C", "note")] and hidden == 8
+    assert A_NOTE not in _leaks(ws, 1, "C") and "Misleading" not in _leaks(ws, 1, "C")
+
+    # B withdraws their verdict: blind again, even to the final-verdict actions B's own
+    # writes led to (their states hold A's note).
+    verdicts.set_verdict(ws, 2, "false", "A")
+    verdicts.set_verdict(ws, 2, "false", "B")
+    verdicts.set_verdict(ws, 2, "", "B")
+    shown, hidden = _visible(ws, 2, "B")
+    assert shown == [("B", "verdict"), ("B", "clear verdict")]
+    assert hidden == 3  # A's verdict, "final (reviews agree)", "no final verdict (...)"
+    assert _visible(ws, 2, "A")[1] == 0
+
+
+def test_single_mode_history_shows_everything_to_everyone(ws: Workspace) -> None:
+    verdicts.apply_changes(ws, 1, "A", verdict="false", note=A_NOTE)
+    assert _visible(ws, 1, "B") == ([("A", "verdict"), ("A", "note")], 0)
+    assert A_NOTE in _leaks(ws, 1, "B")
+
+
+def test_history_command_is_blind_for_the_reviewer(
+    evidence_file: Path, seed_article: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _run("ingest", str(evidence_file), "--model", "hash:64").exit_code == 0
+    assert _run("match", str(seed_article)).exit_code == 0
+    root = Path(os.environ["WORKBENCH_HOME"])
+    (root / "config.toml").write_text(DOUBLE, encoding="utf-8")
+    assert _run("verdict", "1", "false", "--note", A_NOTE, "-r", "A").exit_code == 0
+
+    for args in (("--json",), ("--pretty",)):
+        blind = _run("history", "1", *args, "--reviewer", "B")
+        assert blind.exit_code == 0, blind.output
+        assert blind.stdout == ""
+        assert blind.stderr == f"workbench: 2 actions {HIDDEN_LINE}\n"
+    # The viewer comes from $WORKBENCH_REVIEWER as for any other command.
+    monkeypatch.setenv("WORKBENCH_REVIEWER", "B")
+    assert _run("history", "1").stderr == f"workbench: 2 actions {HIDDEN_LINE}\n"
+    monkeypatch.delenv("WORKBENCH_REVIEWER")
+
+    editor = _run("history", "1", "-r", "Eve")
+    assert editor.exit_code == 0 and editor.stderr == ""
+    assert [json.loads(line)["action"] for line in editor.stdout.splitlines()] == [
+        "verdict",
+        "note",
+    ]
+
+    assert _run("verdict", "1", "mostly-false", "-r", "B").exit_code == 0
+    after = _run("history", "1", "--pretty", "-r", "B")
+    assert after.exit_code == 0 and after.stderr == ""
+    assert A_NOTE in after.stdout and len(after.stdout.splitlines()) == 3
+
+
+def test_history_screen_is_blind_for_the_apps_reviewer(ws: Workspace) -> None:
+    root = ws.root
+    (root / "config.toml").write_text(DOUBLE, encoding="utf-8")
+    verdicts.apply_changes(ws, 1, "A", verdict="false", note=A_NOTE)
+    ws.close()
+
+    async def scenario() -> None:
+        app = ReviewApp(root, "B", Settings(), retriever_factory=_retriever)
+        async with app.run_test(size=(120, 40)) as pilot:
+            app._select(1)
+            await pilot.pause()
+            await pilot.press("H")
+            await pilot.pause()
+            screen = app.screen
+            assert type(screen).__name__ == "HistoryScreen"
+            line = str(screen.query_one("#history-hidden").render())
+            assert line == f"2 actions {HIDDEN_LINE}"
+            assert not screen.query("HistoryTable") and not screen.query("#history-empty")
+            await pilot.press("escape")
+            app._select(1)
+            await pilot.press("2")  # B's own verdict: now the whole history shows
+            app._select(1)
+            await pilot.pause()
+            await pilot.press("H")
+            await pilot.pause()
+            screen = app.screen
+            table = screen.query_one("HistoryTable")
+            rows = [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
+            assert [row[1:3] for row in rows] == [["A", "verdict"], ["A", "note"], ["B", "verdict"]]
+            assert not screen.query("#history-hidden")
 
     asyncio.run(scenario())

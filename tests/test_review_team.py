@@ -231,3 +231,62 @@ def _figures(app: ReviewApp) -> str:
     assert isinstance(screen, AgreementScreen)
     console.print(screen.figures)
     return console.export_text()
+
+
+# ----- decisions from a stale screen -------------------------------------------------------
+def _audit_rows(root: Path, claim: int) -> int:
+    with Workspace.open(root) as ws:
+        return len(ws.audit_trail(claim))
+
+
+@_run
+async def test_a_review_changed_while_the_editor_decides_is_not_decided_over(
+    desk: tuple[Path, int],
+) -> None:
+    root, claim = desk
+    app = _app(root, "Eve")
+    seen = _notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("A")
+        assert "A's reading" in _panels(app.screen)[0]
+        # A, in another terminal, changes their review while Eve's screen is open.
+        with Workspace.open(root) as ws:
+            verdicts.set_note(ws, claim, "A: the transcript says otherwise", "A")
+            changed_at = ws.audit_trail(claim)[-1]["at"]
+        rows = _audit_rows(root, claim)
+        await pilot.press("a")  # take A's review, as Eve saw it
+        errors = [m for s, m in seen if s == "error"]
+        assert errors, seen
+        assert errors[-1].startswith(f"Could not adjudicate claim {claim}: claim {claim} was ")
+        assert f"(note by A at {changed_at})" in errors[-1] and "nothing done" in errors[-1]
+        assert "\n" not in errors[-1]
+        assert _final(root, claim) is None and _audit_rows(root, claim) == rows
+        # The screen now shows A's review as it stands, and a decision from it is taken.
+        assert isinstance(app.screen, AdjudicationScreen)
+        assert "the transcript says otherwise" in _panels(app.screen)[0]
+        assert seen[-1][0] == "warning" and "decide again" in seen[-1][1]
+        await pilot.press("a")
+        final = _final(root, claim)
+        assert (final["verdict"], final["decided_by"]) == ("false", "adjudication")
+        assert final["note"] == "A: A: the transcript says otherwise"
+
+
+@_run
+async def test_approval_from_a_stale_screen_is_refused(desk: tuple[Path, int]) -> None:
+    root, claim = desk
+    app = _app(root, "Eve")
+    seen = _notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("A", "3")  # Misleading, decided on this screen
+        assert _final(root, claim)["verdict"] == "misleading"
+        # Eve, from the command line meanwhile, decides otherwise.
+        with Workspace.open(root) as ws:
+            verdicts.adjudicate(ws, claim, "true", "Eve")
+        await pilot.press("p")  # approves what the screen shows: Misleading
+        assert seen[-2][0] == "error" and "(adjudicate by Eve at " in seen[-2][1]
+        final = _final(root, claim)
+        assert (final["verdict"], final["approved_by"]) == ("true", "")
+        assert "True" in str(app.screen.query_one("#adjudication-final").render())
+        await pilot.press("p")  # now what it shows is what is approved
+        final = _final(root, claim)
+        assert (final["verdict"], final["approved_by"]) == ("true", "Eve")

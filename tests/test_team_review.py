@@ -246,3 +246,38 @@ def test_html_report_has_no_agreement_section_with_one_reviewer(desk: Path) -> N
     _ok("verdict", "5", "true", "--reviewer", "B")  # two reviewers, but no claim in common
     page = _html("--status", "all")
     assert "Agreement between reviewers" not in page and 'class="agreement"' not in page
+
+
+def test_adjudication_and_approval_name_the_basis_the_editor_saw(desk: Path) -> None:
+    with Workspace.open(desk) as ws:
+        two_editors = '[review]\nmode = "double"\neditors = ["Eve", "Ed"]\n'
+        (desk / "config.toml").write_text(two_editors, encoding="utf-8")
+        verdicts.set_verdict(ws, 3, "false", "A")
+        verdicts.set_verdict(ws, 3, "mostly-false", "B")
+        seen = verdicts.decision_basis(ws, 3)
+        assert [r["reviewer"] for r in seen["reviews"]] == ["A", "B"] and seen["final"] is None
+        verdicts.set_verdict(ws, 3, "half-true", "B")  # B changes their mind meanwhile
+        trail = len(ws.audit_trail(3))
+        with pytest.raises(ConflictError) as refused:
+            verdicts.adjudicate(ws, 3, "false", "Eve", expected=seen)
+        at = ws.audit_trail(3)[-1]["at"]
+        assert f"claim 3 was changed since (verdict by B at {at})" in str(refused.value)
+        assert ws.verdict_record(3) is None and len(ws.audit_trail(3)) == trail
+        # From what is there now, the decision is taken; the CLI's call names no basis.
+        seen = verdicts.decision_basis(ws, 3)
+        verdicts.adjudicate(ws, 3, "false", "Eve", expected=seen)
+        seen = verdicts.decision_basis(ws, 3)
+        # Another editor's approval since is no conflict: approving again changes nothing.
+        assert verdicts.approve(ws, [3], "Ed") == [3]
+        assert verdicts.approve(ws, [3], "Eve", expected={3: seen}) == []
+        # A final verdict changed since is refused, and nothing is approved.
+        verdicts.adjudicate(ws, 3, "true", "Ed")
+        seen_other = verdicts.decision_basis(ws, 1)
+        verdicts.set_verdict(ws, 1, "true", "A")
+        verdicts.set_verdict(ws, 1, "true", "B")
+        with pytest.raises(ConflictError, match=r"\(adjudicate by Ed at "):
+            verdicts.approve(ws, [1, 3], "Eve", expected={3: seen})
+        assert ws.verdict_record(1)["approved_by"] == "" == ws.verdict_record(3)["approved_by"]
+        with pytest.raises(ConflictError, match="claim 1 was changed since"):
+            verdicts.approve(ws, [3, 1], "Eve", expected={1: seen_other})
+        assert verdicts.approve(ws, [1, 3], "Eve") == [1, 3]

@@ -1165,16 +1165,21 @@ def history(
             "--json: JSONL, the default.",
         ),
     ] = False,
+    reviewer: ReviewerOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Every action on a claim from the audit log, oldest first: who, when, what, before and
     after. JSONL by default (one action a line, with the stored before and after states);
-    --pretty for people."""
-    from workbench.history import claim_history, format_lines
+    --pretty for people. In double review it is blind as the review is: until --reviewer has
+    given their own verdict on the claim (editors excepted), other reviewers' actions and the
+    final verdict's are left out, and a line on stderr says how many."""
+    from workbench.history import format_lines, hidden_line, visible_history
 
     with _open(workspace) as ws:
-        events = claim_history(ws, claim_id)
-    if not events:
+        events, hidden = visible_history(ws, claim_id, _reviewer(ws, reviewer))
+    if hidden:
+        _say(hidden_line(hidden))
+    elif not events:
         _say(f"no action recorded on claim {claim_id} yet")
     if pretty:
         for line in format_lines(events):

@@ -4,7 +4,8 @@ The audit log keeps, for each action, the claim's review state before and after 
 `ReviewState` for verdicts, notes, citations, undo and redo; the wording as a JSON string for
 an edit). This module reads those rows back and says what each one changed: verdict labels,
 note excerpts, cited passages by id and title, the claim's wording. The CLI's `history` and
-the review UI's history screen show the same events.
+the review UI's history screen show the same events, and keep double review blind the same
+way (`visible_history`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from workbench.errors import InputError
-from workbench.verdicts import _SQLITE_IDS, ReviewState, verdict_label
+from workbench.verdicts import _SQLITE_IDS, ReviewState, policy_of, verdict_label
 from workbench.workspace import Workspace
 
 NONE = "(none)"
@@ -112,6 +113,56 @@ def claim_history(workspace: Workspace, claim_id: int) -> list[Event]:
         )
         for row in workspace.audit_trail(claim_id)
     ]
+
+
+# Actions that hold no reviewer's verdict, note or citations: a blind reviewer sees them
+# whoever took them (who is assigned, how the claim is worded: the claim as they review it).
+BLIND_SAFE_ACTIONS = frozenset({"assign", "edit"})
+# Actions on the claim's final verdict: their states hold the reviews' verdicts, notes and
+# citations (merged, adjudicated, withdrawn), whoever's write led to them.
+FINAL_ACTIONS = frozenset({"adjudicate", "approve", "final (reviews agree)"})
+
+
+def visible_history(
+    workspace: Workspace, claim_id: int, viewer: str | None
+) -> tuple[list[Event], int]:
+    """The claim's history as `viewer` may see it, and how many actions are hidden.
+
+    Double review is blind: a reviewer who is not an editor and has no verdict of their own
+    on the claim sees no other reviewer's verdict, note or citations, so the actions by
+    others that hold them, and every action on the final verdict (even one their own write
+    led to), are left out and counted. Once they have a verdict of their own, for editors,
+    in single mode, or with no viewer named (None), every action shows."""
+    events = claim_history(workspace, claim_id)
+    policy = policy_of(workspace)
+    if viewer is None or not policy.double or policy.is_editor(viewer):
+        return events, 0
+    own_verdict = workspace.conn.execute(
+        "SELECT 1 FROM reviews WHERE claim_id = ? AND reviewer = ? AND verdict != ''",
+        (claim_id, viewer),
+    ).fetchone()
+    if own_verdict is not None:
+        return events, 0
+    shown = [
+        e
+        for e in events
+        if not _on_final(e.action) and (e.reviewer == viewer or e.action in BLIND_SAFE_ACTIONS)
+    ]
+    return shown, len(events) - len(shown)
+
+
+def _on_final(action: str) -> bool:
+    return action in FINAL_ACTIONS or action.startswith("no final verdict")
+
+
+def hidden_line(hidden: int) -> str:
+    """The one line that says how many actions a blind reviewer does not see; "" for none."""
+    if not hidden:
+        return ""
+    noun = "action" if hidden == 1 else "actions"
+    return (
+        f"{hidden} {noun} by other reviewers hidden until you give your own verdict (double review)"
+    )
 
 
 def describe(action: str, old: Any, new: Any) -> str:

@@ -407,12 +407,45 @@ def _require_editor(workspace: Workspace, who: str, what: str) -> ReviewPolicy:
     return policy
 
 
+def decision_basis(workspace: Workspace, claim_id: int) -> dict[str, Any]:
+    """What an editor decides from: the claim's wording, its final verdict record (None when
+    it has none) and every review (`reviews_of`), as plain data. The adjudication screen
+    keeps the basis it displayed and passes it to `adjudicate` and `approve` as `expected`:
+    a reviewer's change, another editor's decision or a new wording since is then refused,
+    not decided over."""
+    row = workspace.conn.execute("SELECT text FROM claims WHERE id = ?", (claim_id,)).fetchone()
+    return {
+        "claim": row[0] if row is not None else None,
+        "final": workspace.verdict_record(claim_id),
+        "reviews": reviews_of(workspace, claim_id),
+    }
+
+
+def _unapproved(basis: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`basis` without the final verdict's approval: approving a claim another editor has
+    approved since changes nothing, so it is no reason to refuse."""
+    if not basis or not isinstance(basis.get("final"), dict):
+        return basis
+    final = {k: v for k, v in basis["final"].items() if k not in ("approved_by", "approved_at")}
+    return {**basis, "final": final}
+
+
 def adjudicate(
-    workspace: Workspace, claim_id: int, verdict: str, editor: str, note: str | None = None
+    workspace: Workspace,
+    claim_id: int,
+    verdict: str,
+    editor: str,
+    note: str | None = None,
+    expected: dict[str, Any] | None = None,
 ) -> Change:
     """An editor sets the final verdict of a claim in double mode (a dispute, or an agreed
     verdict overridden), with the reviews' citations; audited. It stands until the editor
-    adjudicates again: later reviews no longer change it."""
+    adjudicates again: later reviews no longer change it.
+
+    `expected` is the `decision_basis` the editor decided from (the adjudication screen's):
+    if a review, the final verdict or the claim's wording changed since, ConflictError says
+    who and when, and nothing is written. Without it (the CLI's explicit command) the
+    current state is decided over, as `workbench verdict` does."""
     policy = _require_editor(workspace, editor, "adjudicate")
     if not policy.double:
         raise InputError(
@@ -424,6 +457,9 @@ def adjudicate(
     if not verdict_id:
         raise InputError(f"empty verdict for claim {claim_id}: name the final verdict")
     with workspace.transaction() as conn:
+        # Compared inside the transaction: no reviewer can slip a change in between.
+        if expected is not None and decision_basis(workspace, claim_id) != expected:
+            raise ConflictError(_changed_since(workspace, claim_id, "adjudicate"))
         at = _now()
         old = get_state(workspace, claim_id)
         given = [r for r in reviews_of(workspace, claim_id) if r["verdict"]]
@@ -438,32 +474,49 @@ def adjudicate(
     return Change(claim_id, "adjudicate", old, new)
 
 
-def approve(workspace: Workspace, claim_ids: Sequence[int], editor: str) -> list[int]:
+def approve(
+    workspace: Workspace,
+    claim_ids: Sequence[int],
+    editor: str,
+    expected: dict[int, dict[str, Any]] | None = None,
+) -> list[int]:
     """An editor signs off the final verdicts of `claim_ids` for publication, all or none:
     a claim without a final verdict (unreviewed, waiting for a second review, in dispute)
-    is named and nothing is approved. Returns the claims newly approved; audited."""
+    is named and nothing is approved. Returns the claims newly approved; audited.
+
+    `expected` maps claim ids to the `decision_basis` the editor saw (the adjudication
+    screen's): a claim whose final verdict, reviews or wording changed since is refused
+    (ConflictError, who and when), and nothing is approved. Its approval by another editor
+    since is no conflict (approving again changes nothing). Claims not in it (and every
+    claim without it, the CLI's explicit command) are approved as they stand."""
     _require_editor(workspace, editor, "approve")
     for claim_id in claim_ids:
         _require_claim(workspace, claim_id)
-    finals = (
-        dict(
-            workspace.conn.execute(
-                "SELECT claim_id, approved_by FROM verdicts WHERE verdict != ''"
-                f" AND claim_id IN ({','.join('?' * len(claim_ids))})",
-                list(claim_ids),
-            ).fetchall()
-        )
-        if claim_ids
-        else {}
-    )
-    missing = [str(c) for c in claim_ids if c not in finals]
-    if missing:
-        raise InputError(
-            f"no final verdict to approve for claim{'s' * (len(missing) > 1)} "
-            f"{', '.join(missing)} (unreviewed, waiting for a second review, or in dispute)"
-        )
     approved = []
     with workspace.transaction() as conn:
+        # Read and compared inside the transaction: the verdict approved is the one checked.
+        finals = (
+            dict(
+                conn.execute(
+                    "SELECT claim_id, approved_by FROM verdicts WHERE verdict != ''"
+                    f" AND claim_id IN ({','.join('?' * len(claim_ids))})",
+                    list(claim_ids),
+                ).fetchall()
+            )
+            if claim_ids
+            else {}
+        )
+        for claim_id in dict.fromkeys(claim_ids):
+            seen = (expected or {}).get(claim_id)
+            now = decision_basis(workspace, claim_id) if seen is not None else None
+            if seen is not None and _unapproved(now) != _unapproved(seen):
+                raise ConflictError(_changed_since(workspace, claim_id, "approve"))
+        missing = [str(c) for c in claim_ids if c not in finals]
+        if missing:
+            raise InputError(
+                f"no final verdict to approve for claim{'s' * (len(missing) > 1)} "
+                f"{', '.join(missing)} (unreviewed, waiting for a second review, or in dispute)"
+            )
         at = _now()
         for claim_id in dict.fromkeys(claim_ids):
             if finals[claim_id]:

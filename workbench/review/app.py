@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer
 
 from workbench.errors import DamagedWorkspaceError, WorkbenchError
-from workbench.history import claim_history
+from workbench.history import hidden_line, visible_history
 from workbench.queue import list_queue, load_position, progress, save_position
 from workbench.review.data import ArticleContexts, Context, claim_matches
 from workbench.review.filters import QueueFilter
@@ -599,9 +599,13 @@ class ReviewApp(App[None]):
         if self.claim is None:
             return
         claim = self.claim
-        events = self._attempt("read the claim's history", claim_history, self.ws, claim.id)
-        if events is not None:
-            self.push_screen(HistoryScreen(claim.id, claim.text, events))
+        # Blind in double review, as the claim's view is: the rule is the CLI's history's.
+        seen = self._attempt(
+            "read the claim's history", visible_history, self.ws, claim.id, self.reviewer
+        )
+        if seen is not None:
+            events, hidden = seen
+            self.push_screen(HistoryScreen(claim.id, claim.text, events, hidden_line(hidden)))
 
     def action_adjudicate(self) -> None:
         """An editor's adjudication screen on the shown claim (double review only)."""

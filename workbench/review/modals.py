@@ -190,11 +190,15 @@ class HistoryScreen(ModalScreen[None]):
 
     BINDINGS = [*HISTORY_BINDINGS]
 
-    def __init__(self, claim_id: int, claim_text: str, events: list[Event]) -> None:
+    def __init__(
+        self, claim_id: int, claim_text: str, events: list[Event], hidden_note: str = ""
+    ) -> None:
         super().__init__()
         self.claim_id = claim_id
         self.claim_text = claim_text
         self.events = events
+        self.hidden_note = hidden_note
+        """Blind double review: the line that says how many actions are left out."""
 
     def compose(self) -> ComposeResult:
         title = Text()
@@ -202,9 +206,11 @@ class HistoryScreen(ModalScreen[None]):
         title.append(excerpt(self.claim_text, 80))
         with Vertical(classes="dialog history"):
             yield Label(title, classes="dialog-title")
+            if self.hidden_note:
+                yield Static(Text(self.hidden_note, style="italic"), id="history-hidden")
             if self.events:
                 yield HistoryTable(self.events)
-            else:
+            elif not self.hidden_note:
                 yield Static(
                     Text("No action recorded on this claim yet.", style="dim"), id="history-empty"
                 )

@@ -7,6 +7,7 @@ markup: a note holding "[red]" or "[@click=...]" is text, not styling or an acti
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,13 @@ from workbench.review.keys import ADJUDICATION_BINDINGS, AGREEMENT_BINDINGS, PIC
 from workbench.review.widgets.badge import badge
 from workbench.scale import BY_ID, SCALE
 from workbench.settings import ReviewPolicy
-from workbench.verdicts import adjudicate, approve, claim_status, reviews_of, verdict_label
+from workbench.verdicts import (
+    adjudicate,
+    approve,
+    claim_status,
+    decision_basis,
+    verdict_label,
+)
 from workbench.workspace import ClaimRow, Workspace
 
 # The app's `_attempt`: runs a core call, shows a failure as a notification, None on failure.
@@ -99,6 +106,9 @@ class AdjudicationScreen(ModalScreen[None]):
         self.changed = changed
         self.reviews: list[dict[str, Any]] = []
         self.final: dict[str, Any] | None = None
+        self.basis: dict[str, Any] | None = None
+        """What the screen shows (`decision_basis`): every decision from it names it, so a
+        change since (a reviewer's, another editor's) is refused, not decided over."""
         self.status = ""
         self.selected = 0
         self._read()
@@ -109,8 +119,12 @@ class AdjudicationScreen(ModalScreen[None]):
         return found is not None
 
     def _load(self) -> bool:
-        self.reviews = reviews_of(self.ws, self.claim.id)
-        self.final = self.ws.verdict_record(self.claim.id)
+        basis = decision_basis(self.ws, self.claim.id)
+        self.basis = basis
+        self.reviews = basis["reviews"]
+        self.final = basis["final"]
+        if basis["claim"] is not None:
+            self.claim = replace(self.claim, text=basis["claim"])  # as decided: reworded too
         self.status = claim_status(self.ws, self.claim.id)
         self.selected = min(self.selected, max(len(self.reviews) - 1, 0))
         return True
@@ -162,6 +176,19 @@ class AdjudicationScreen(ModalScreen[None]):
 
     async def _redraw(self) -> None:
         await self.recompose()
+
+    async def _reload_if_changed(self) -> None:
+        """After a refused decision: if the claim changed since the screen read it (the
+        refusal said who and when), show it as it stands now, to decide again."""
+        seen = self.basis
+        if self._read() and self.basis != seen:
+            self.changed(self.claim.id)  # the claim behind the screen is shown again too
+            await self._redraw()
+            self.notify(
+                f"Claim {self.claim.id} as it stands now is shown: decide again.",
+                severity="warning",
+                timeout=6,
+            )
 
     def _panels(self) -> list[VerticalScroll]:
         return list(self.query(".review-panel").results(VerticalScroll))
@@ -217,8 +244,10 @@ class AdjudicationScreen(ModalScreen[None]):
             verdict_id,
             self.editor,
             note,
+            self.basis,
         )
         if change is None:
+            await self._reload_if_changed()
             return
         self.changed(self.claim.id)
         self._read()
@@ -234,9 +263,15 @@ class AdjudicationScreen(ModalScreen[None]):
         if self.refused_read_only():
             return
         approved = self.attempt(
-            f"approve claim {self.claim.id}", approve, self.ws, [self.claim.id], self.editor
+            f"approve claim {self.claim.id}",
+            approve,
+            self.ws,
+            [self.claim.id],
+            self.editor,
+            {self.claim.id: self.basis} if self.basis is not None else None,
         )
         if approved is None:
+            await self._reload_if_changed()
             return
         self.changed(self.claim.id)
         self._read()
