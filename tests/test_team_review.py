@@ -281,3 +281,91 @@ def test_adjudication_and_approval_name_the_basis_the_editor_saw(desk: Path) -> 
         with pytest.raises(ConflictError, match="claim 1 was changed since"):
             verdicts.approve(ws, [3, 1], "Eve", expected={1: seen_other})
         assert verdicts.approve(ws, [1, 3], "Eve") == [1, 3]
+
+
+def test_single_mode_keeps_only_the_writers_own_decisions_in_their_review(
+    evidence_file: Path, seed_article: Path
+) -> None:
+    # A decides; B only adds a note: B's review holds B's note, never A's verdict or citation.
+    _ok("ingest", str(evidence_file), "--model", "hash:64")
+    _ok("match", str(seed_article), "--top-k", "2")
+    passage = _row(1)["matches"][0]["passage_id"]
+    _ok("verdict", "1", "false", "--reviewer", "A", "--cite", str(passage))
+    _ok("verdict", "1", "--clear", "--reviewer", "C")  # the claim is cleared; C gave nothing
+    _ok("verdict", "2", "true", "--reviewer", "A")
+    _ok("verdict", "2", "true", "--reviewer", "B", "--note", "seen")  # B's own verdict, agreed
+    root = Path(os.environ["WORKBENCH_HOME"])
+    with Workspace.open(root) as ws:
+        verdicts.set_note(ws, 1, "B's remark", "B")
+        reviews = {r["reviewer"]: r for r in ws.claim_reviews(1)}
+        assert (reviews["B"]["verdict"], reviews["B"]["note"], reviews["B"]["cited"]) == (
+            "",
+            "B's remark",
+            [],
+        )
+        assert reviews["A"]["verdict"] == "false" and "C" not in reviews  # C had nothing own
+        # The claim's shared state is as today: the last write is the final verdict.
+        assert verdicts.get_state(ws, 1).note == "B's remark"
+    agreement = _ok("agreement")[0]
+    pairs = {tuple(p["reviewers"]): p for p in agreement["pairs"]}
+    assert pairs[("A", "B")]["claims"] == 1  # claim 2 only: B never rated claim 1
+
+
+def test_switching_to_double_mode_keeps_earlier_finals_until_a_verdict_changes(
+    evidence_file: Path, seed_article: Path
+) -> None:
+    _ok("ingest", str(evidence_file), "--model", "hash:64")
+    _ok("match", str(seed_article), "--top-k", "2")
+    _ok("verdict", "2", "true", "--reviewer", "A")
+    root = Path(os.environ["WORKBENCH_HOME"])
+    (root / "config.toml").write_text(DOUBLE, encoding="utf-8")
+    _ok("verdict", "2", "--reviewer", "D", "--note", "a remark only", "--clear")
+    assert _row(2)["status"] == "final"  # D gave no verdict: A's earlier final stands
+    _ok("verdict", "2", "false", "--reviewer", "D")
+    assert _row(2)["status"] == "in dispute"  # now the reviews decide, and they differ
+
+
+def test_refusals_name_the_change_that_overtook_the_write(desk: Path) -> None:
+    with Workspace.open(desk) as ws:
+        seen = ws.claims([5])[0].text
+        verdicts.edit_claim(ws, 5, "Reworded by C.", "C")
+        verdicts.set_verdict(ws, 5, "true", "B", verdicts.get_state(ws, 5, "B"))
+        with pytest.raises(ConflictError, match=r"\(edit by C at") as refused:
+            verdicts.edit_claim(ws, 5, "Reworded by A.", "A", seen)
+        assert "by B" not in str(refused.value)  # B's verdict is not A's business
+
+
+def test_picking_a_review_publishes_only_its_citations(desk: Path) -> None:
+    first, second = (m["passage_id"] for m in _row(6)["matches"][:2])
+    _ok("verdict", "6", "false", "--reviewer", "A", "--cite", str(first))
+    _ok("verdict", "6", "true", "--reviewer", "B", "--cite", str(second))
+    with Workspace.open(desk) as ws:
+        a_review = next(r for r in ws.claim_reviews(6) if r["reviewer"] == "A")
+        change = verdicts.adjudicate(ws, 6, "false", "Eve", cited=a_review["cited"])
+    assert change.new.cited_ids == (first,)
+    assert [c["passage_id"] for c in _row(6)["verdict"]["cited"]] == [first]
+
+
+def test_review_ui_export_is_an_editors_action_in_double_mode(desk: Path) -> None:
+    import asyncio
+
+    from workbench.review.app import ReviewApp
+    from workbench.settings import Settings
+
+    async def review(who: str) -> list[str]:
+        ui = ReviewApp(desk, who, Settings())
+        seen: list[str] = []
+        real = ui.notify
+        ui.notify = lambda message, **kw: seen.append(message) or real(message, **kw)  # type: ignore[method-assign]
+        async with ui.run_test(size=(120, 40)) as pilot:
+            await pilot.press("ctrl+e")
+            await pilot.pause()
+            shown = type(ui.screen).__name__
+            await pilot.press("escape")
+        return [*seen, shown]
+
+    refused = asyncio.run(review("B"))
+    assert refused[0].startswith("Double review: only an editor may export")
+    assert refused[-1] == "Screen"  # no export dialog opened
+    allowed = asyncio.run(review("Eve"))
+    assert allowed[-1] == "PromptDialog"

@@ -61,35 +61,52 @@ class Change:
     new: ReviewState
 
 
-_POLICIES: dict[tuple[str, int | None], ReviewPolicy] = {}
+# The latest policy read per workspace, with the file identity it was read from.
+_POLICIES: dict[str, tuple[tuple[int, int, int] | None, ReviewPolicy]] = {}
 
 
 def policy_of(workspace: Workspace) -> ReviewPolicy:
-    """The workspace's review rules (its config.toml), read again when the file changes."""
+    """The workspace's review rules (its config.toml), read again when the file changes
+    (its inode, size or modification time: a file replaced keeping its time is still seen)."""
     path = workspace.root / "config.toml"
     try:
-        stamp: int | None = path.stat().st_mtime_ns
+        info = path.stat()
+        stamp: tuple[int, int, int] | None = (info.st_ino, info.st_size, info.st_mtime_ns)
     except OSError:
         stamp = None
-    key = (str(workspace.root), stamp)
-    if key not in _POLICIES:
-        _POLICIES[key] = review_policy(workspace.root)
-    return _POLICIES[key]
+    root = str(workspace.root)
+    cached = _POLICIES.get(root)
+    if cached is None or cached[0] != stamp:
+        cached = _POLICIES[root] = (stamp, review_policy(workspace.root))
+    return cached[1]
 
 
-def get_state(workspace: Workspace, claim_id: int, reviewer: str | None = None) -> ReviewState:
+def get_state(
+    workspace: Workspace,
+    claim_id: int,
+    reviewer: str | None = None,
+    policy: ReviewPolicy | None = None,
+) -> ReviewState:
     """What a reviewer works on: in double mode `reviewer`'s own review of the claim (blind:
     nobody else's verdict, note or citations), else the claim's verdict (single mode, where
-    a review is the final verdict, or no reviewer named)."""
-    if reviewer is not None and policy_of(workspace).double:
-        row = workspace.conn.execute(
-            "SELECT verdict, note, cited FROM reviews WHERE claim_id = ? AND reviewer = ?",
-            (claim_id, reviewer),
-        ).fetchone()
-    else:
-        row = workspace.conn.execute(
-            "SELECT verdict, note, cited FROM verdicts WHERE claim_id = ?", (claim_id,)
-        ).fetchone()
+    a review is the final verdict, or no reviewer named). `policy`: the rules already read
+    (a write reads them once, so one transaction never mixes two modes)."""
+    double = (policy or policy_of(workspace)).double
+    if reviewer is not None and double:
+        return _own_review(workspace, claim_id, reviewer)
+    row = workspace.conn.execute(
+        "SELECT verdict, note, cited FROM verdicts WHERE claim_id = ?", (claim_id,)
+    ).fetchone()
+    if row is None:
+        return ReviewState()
+    return ReviewState(row[0], row[1], tuple(json.loads(row[2])))
+
+
+def _own_review(workspace: Workspace, claim_id: int, reviewer: str) -> ReviewState:
+    row = workspace.conn.execute(
+        "SELECT verdict, note, cited FROM reviews WHERE claim_id = ? AND reviewer = ?",
+        (claim_id, reviewer),
+    ).fetchone()
     if row is None:
         return ReviewState()
     return ReviewState(row[0], row[1], tuple(json.loads(row[2])))
@@ -153,35 +170,42 @@ def _write(
     and its audit trail exactly as they were. With `expected` (the state the writer saw), a
     claim changed since by someone else is refused (ConflictError), never overwritten: the
     comparison runs inside the transaction, so nobody can slip in between."""
-    policy = policy_of(workspace)
     with workspace.transaction() as conn:
+        # The rules are read once, inside the transaction: one write never mixes two modes.
+        policy = policy_of(workspace)
         at = _now()
-        first = state = get_state(workspace, claim_id, reviewer)
+        first = state = get_state(workspace, claim_id, reviewer, policy)
         if expected is not None and first != expected:
             raise ConflictError(
                 _changed_since(workspace, claim_id, action or steps[0][0], reviewer)
             )
         for action, step in steps:
             new = step(state)
-            conn.execute(
-                "INSERT INTO audit_log(claim_id, at, reviewer, action, old, new, note) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (claim_id, at, reviewer, action, state.as_json(), new.as_json(), new.note),
-            )
+            _audit(conn, claim_id, at, reviewer, action, state, new)
             state = new
-        # Every reviewer's own work is kept apart, whatever the mode.
-        conn.execute(
-            "INSERT INTO reviews(claim_id, reviewer, verdict, note, cited, created_at, updated_at)"
-            " VALUES (?,?,?,?,?,?,?) ON CONFLICT(claim_id, reviewer) DO UPDATE SET"
-            " verdict = excluded.verdict, note = excluded.note, cited = excluded.cited,"
-            " updated_at = excluded.updated_at",
-            (claim_id, reviewer, state.verdict, state.note, _cited_json(state), at, at),
-        )
-        if policy.double:
-            _decide(workspace, claim_id, reviewer, at)
-        else:
+        # Every reviewer's own work is kept apart, whatever the mode. In single mode the
+        # steps act on the claim's shared state; the writer's own review gets the same steps
+        # applied to what that reviewer had given (never another reviewer's verdict or note).
+        own: ReviewState | None = state
+        if not policy.double:
+            own = mine = _own_review(workspace, claim_id, reviewer)
+            for _, step in steps:
+                own = step(own)
+            if own == mine:
+                own = None  # nothing of the writer's own changed (an undo of nothing, say)
+        if own is not None:
+            conn.execute(
+                "INSERT INTO reviews(claim_id, reviewer, verdict, note, cited, created_at,"
+                " updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(claim_id, reviewer) DO UPDATE"
+                " SET verdict = excluded.verdict, note = excluded.note, cited = excluded.cited,"
+                " updated_at = excluded.updated_at",
+                (claim_id, reviewer, own.verdict, own.note, _cited_json(own), at, at),
+            )
+        if not policy.double:
             # Single mode: the review is the claim's verdict, as a lone reviewer works.
             _set_final(conn, claim_id, state, reviewer, "review", at)
+        elif first != state:
+            _decide(workspace, claim_id, reviewer, at, first.verdict != state.verdict)
     action = ", ".join(dict.fromkeys(action for action, _ in steps))
     return Change(claim_id, action, first, state)
 
@@ -214,14 +238,20 @@ def reviews_of(workspace: Workspace, claim_id: int) -> list[dict[str, Any]]:
     return workspace.claim_reviews(claim_id)
 
 
-def _decide(workspace: Workspace, claim_id: int, reviewer: str, at: str) -> None:
+def _decide(
+    workspace: Workspace, claim_id: int, reviewer: str, at: str, verdict_changed: bool
+) -> None:
     """Double mode, inside the writer's transaction: derive the claim's final verdict from
     its reviews. Two or more reviewers who agree make it final (their notes and citations
     together); disagreement leaves it to an editor (no final verdict: disputed); an
-    editor's adjudication stands until the editor changes it."""
+    editor's adjudication stands until the editor changes it. A final verdict from before the
+    workspace turned to double review (`decided_by` review) stands until a review's verdict
+    changes: a note alone does not undo it."""
     conn = workspace.conn
     row = conn.execute("SELECT decided_by FROM verdicts WHERE claim_id = ?", (claim_id,)).fetchone()
-    if row is not None and row[0] == "adjudication":
+    if row is not None and (
+        row[0] == "adjudication" or (row[0] == "review" and not verdict_changed)
+    ):
         return
     given = [r for r in reviews_of(workspace, claim_id) if r["verdict"]]
     old = get_state(workspace, claim_id)
@@ -377,18 +407,32 @@ def restore(
     return _write(workspace, claim_id, reviewer, [(action, lambda old: state)], expected)
 
 
+# Rows the workbench files itself when reviews decide (or stop deciding) a final verdict.
+_DERIVED = ("final (reviews agree)", "no final verdict%")
+
+
 def _changed_since(
-    workspace: Workspace, claim_id: int, action: str, reviewer: str | None = None
+    workspace: Workspace,
+    claim_id: int,
+    action: str,
+    reviewer: str | None = None,
+    only: str | None = None,
 ) -> str:
-    # In double mode a reviewer's state is their own review: the change that overtook it is
-    # theirs (another window), and naming someone else's action would break the blind.
+    """The refusal of a write made from a stale view, naming the change that overtook it.
+
+    In double mode a reviewer's state is their own review: the change that overtook it is
+    one of theirs (another window), never one of the rows the workbench derives, and naming
+    someone else's action would break the blind. `only`: the one kind of action that can
+    overtake this write (an `edit` is overtaken by another edit, not by a verdict)."""
     mine = reviewer is not None and policy_of(workspace).double
-    row = workspace.conn.execute(
-        "SELECT reviewer, at, action FROM audit_log WHERE claim_id = ?"
-        + (" AND reviewer = ?" if mine else "")
-        + " ORDER BY id DESC LIMIT 1",
-        (claim_id, reviewer) if mine else (claim_id,),
-    ).fetchone()
+    sql, params = "SELECT reviewer, at, action FROM audit_log WHERE claim_id = ?", [claim_id]
+    if mine:
+        sql += " AND reviewer = ? AND action != ? AND action NOT LIKE ?"
+        params += [reviewer, *_DERIVED]
+    if only is not None:
+        sql += " AND action = ?"
+        params.append(only)
+    row = workspace.conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
     who = f" ({row[2]} by {row[0] or 'someone'} at {row[1]})" if row else ""
     return (
         f"claim {claim_id} was changed since{who}: nothing done ({action}), to keep that "
@@ -437,10 +481,12 @@ def adjudicate(
     editor: str,
     note: str | None = None,
     expected: dict[str, Any] | None = None,
+    cited: Sequence[dict[str, Any]] | None = None,
 ) -> Change:
     """An editor sets the final verdict of a claim in double mode (a dispute, or an agreed
-    verdict overridden), with the reviews' citations; audited. It stands until the editor
-    adjudicates again: later reviews no longer change it.
+    verdict overridden), with the reviews' citations (or `cited`: those of the review the
+    editor picked, so that evidence for the other verdict is not published with it);
+    audited. It stands until the editor adjudicates again: later reviews no longer change it.
 
     `expected` is the `decision_basis` the editor decided from (the adjudication screen's):
     if a review, the final verdict or the claim's wording changed since, ConflictError says
@@ -465,8 +511,8 @@ def adjudicate(
         given = [r for r in reviews_of(workspace, claim_id) if r["verdict"]]
         if not given:
             raise InputError(f"claim {claim_id} has no review yet: nothing to adjudicate")
-        cited = _merged(given).cited
-        new = ReviewState(verdict_id, note if note is not None else old.note, cited)
+        chosen = tuple(cited) if cited is not None else _merged(given).cited
+        new = ReviewState(verdict_id, note if note is not None else old.note, chosen)
         _set_final(conn, claim_id, new, editor, "adjudication", at)
         # An adjudication is a decision even when it keeps the verdict: approval stands
         # only if nothing changed, as for any final verdict.
@@ -533,15 +579,18 @@ def approve(
 
 def claim_status(workspace: Workspace, claim_id: int) -> str:
     """Where a claim stands: unreviewed, needs a second review, in dispute, final, approved."""
-    row = workspace.conn.execute(
-        "SELECT verdict, approved_by FROM verdicts WHERE claim_id = ?", (claim_id,)
-    ).fetchone()
-    if row is not None and row[0]:
-        return "approved" if row[1] else "final"
     given = workspace.conn.execute(
         "SELECT COUNT(*) FROM reviews WHERE claim_id = ? AND verdict != ''", (claim_id,)
     ).fetchone()[0]
-    if not policy_of(workspace).double or given == 0:
+    return status_of(workspace.verdict_record(claim_id), given, policy_of(workspace).double)
+
+
+def status_of(final: dict[str, Any] | None, given: int, double: bool) -> str:
+    """A claim's status from its final verdict record (or None) and how many reviews give a
+    verdict (the rule `claim_status` and the export apply to rows they already hold)."""
+    if final is not None and final["verdict"]:
+        return "approved" if final["approved_by"] else "final"
+    if not double or given == 0:
         return "unreviewed"
     return "needs a second review" if given == 1 else "in dispute"
 
@@ -563,7 +612,7 @@ def edit_claim(
     with workspace.transaction() as conn:
         old = conn.execute("SELECT text FROM claims WHERE id = ?", (claim_id,)).fetchone()[0]
         if expected is not None and old != expected:
-            raise ConflictError(_changed_since(workspace, claim_id, "edit"))
+            raise ConflictError(_changed_since(workspace, claim_id, "edit", only="edit"))
         conn.execute(
             # The reviewer's wording is also what matching searches with from now on.
             "UPDATE claims SET original_text = COALESCE(original_text, text), text = ?, "

@@ -706,6 +706,17 @@ class ReviewApp(App[None]):
 
     # ----- export, help --------------------------------------------------------------------
     def action_export(self) -> None:
+        # The export holds every reviewer's reviews and audit rows: in double review only an
+        # editor may take it, or the review would no longer be blind.
+        policy = self._attempt("read the review rules", policy_of, self.ws)
+        if policy is not None and policy.double and not policy.is_editor(self.reviewer):
+            self.notify(
+                "Double review: only an editor may export every reviewer's work.",
+                severity="warning",
+                timeout=5,
+            )
+            return
+
         def start(path: str | None) -> None:
             if path is not None and path.strip():
                 self._export(Path(path.strip()).expanduser())

@@ -223,7 +223,10 @@ class AdjudicationScreen(ModalScreen[None]):
         # The review taken whole: its verdict, and its note under the reviewer's name (as
         # agreeing reviews are merged); no note clears an earlier final note.
         note = f"{review['reviewer']}: {review['note']}" if review["note"].strip() else ""
-        await self._decide(review["verdict"], note, f"{review['reviewer']}'s review")
+        # Its citations only: the other review's evidence argued for another verdict.
+        await self._decide(
+            review["verdict"], note, f"{review['reviewer']}'s review", review["cited"]
+        )
 
     async def action_pick_selected(self) -> None:
         if self.reviews:
@@ -233,7 +236,13 @@ class AdjudicationScreen(ModalScreen[None]):
         # The final note stays as it is: the editor decides the verdict, not the reasoning.
         await self._decide(verdict_id, None, "the editor's decision")
 
-    async def _decide(self, verdict_id: str, note: str | None, source: str) -> None:
+    async def _decide(
+        self,
+        verdict_id: str,
+        note: str | None,
+        source: str,
+        cited: list[dict[str, Any]] | None = None,
+    ) -> None:
         if self.refused_read_only():
             return
         change = self.attempt(
@@ -245,6 +254,7 @@ class AdjudicationScreen(ModalScreen[None]):
             self.editor,
             note,
             self.basis,
+            cited,
         )
         if change is None:
             await self._reload_if_changed()

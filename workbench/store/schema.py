@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from workbench.errors import ReadOnlyWorkspaceError, WorkspaceError
@@ -180,6 +181,10 @@ def migrate(store: Store) -> None:
     for step in range(version + 1, SCHEMA_VERSION + 1):
         statements = _base_statements() if step == 1 else _MIGRATIONS[step]
         with store.transaction() as conn:
+            # Another process opening the same old workspace may have applied it meanwhile:
+            # read again under the write lock (BEGIN IMMEDIATE), where nobody can.
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= step:
+                continue
             # executescript() would commit on its own; statement by statement keeps a step
             # and its version number in one transaction.
             for statement in statements:
@@ -203,7 +208,8 @@ def _backup_before_migration(store: Store, version: int) -> None:
     target = store.root / f"{DB_NAME}.schema-{version}.bak"
     if target.exists():
         return
-    temporary = target.with_name(target.name + ".tmp")
+    # Named for this process: two processes opening the workspace at once never share it.
+    temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     copy = sqlite3.connect(temporary)
     try:
         store.conn.backup(copy)
