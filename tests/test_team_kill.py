@@ -40,7 +40,7 @@ n = 0
 while not os.path.exists(stop):
     n += 1
     claim = rng.choice(claims)
-    seen = verdicts.get_state(ws, claim)
+    seen = verdicts.get_state(ws, claim, reviewer)  # in double review: the reviewer's own
     passage = rng.choice(passages)
     side = "uncite" if passage in seen.cited_ids else "cite"
     try:
@@ -149,3 +149,62 @@ def test_a_killed_reviewer_loses_no_acknowledged_write(tmp_path: Path, evidence_
         key = (ack["claim"], ack["reviewer"], _norm(ack["new"]))
         if audited[key] == trail[ack["claim"]][-1][0]:
             assert stored[ack["claim"]][0] == _norm(ack["new"])
+
+
+def test_a_killed_reviewer_loses_no_acknowledged_review_in_double_mode(
+    tmp_path: Path, evidence_file: Path
+):
+    # Double review: each reviewer writes their own review and the final verdict is derived
+    # in the same transaction; kills must cost neither a review nor the final's consistency.
+    root, stop = tmp_path / "ws", tmp_path / "stop"
+    claims, passages = _workspace(root, evidence_file)
+    (root / "config.toml").write_text('[review]\nmode = "double"\neditors = ["eve"]\n')
+    ana_acks, ben_acks = tmp_path / "acks-ana.jsonl", tmp_path / "acks-ben.jsonl"
+    rng = random.Random()
+    ben = _start(root, "ben", ben_acks, stop, claims, passages)
+    try:
+        for _ in range(KILLS):
+            before = len(_acknowledged(ana_acks))
+            ana = _start(root, "ana", ana_acks, stop, claims, passages)
+            _wait_for_acks(ana_acks, before, ana)
+            time.sleep(rng.uniform(0.0, 0.3))
+            ana.send_signal(signal.SIGKILL)
+            assert ana.wait(10) == -signal.SIGKILL
+        _wait_for_acks(ben_acks, 0, ben)
+    finally:
+        stop.touch()
+        ben_rc = ben.wait(15)
+    assert ben_rc == 0
+
+    conn = sqlite3.connect(root / "workbench.db")
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    own = [
+        (c, r, _norm(new))
+        for c, r, new in conn.execute(
+            "SELECT claim_id, reviewer, new FROM audit_log WHERE action NOT LIKE 'final%'"
+            " AND action NOT LIKE 'no final%' ORDER BY id"
+        )
+    ]
+    reviews = {
+        (c, r): (v, _norm(json.dumps({"verdict": v, "note": n, "cited": json.loads(cited)})))
+        for c, r, v, n, cited in conn.execute(
+            "SELECT claim_id, reviewer, verdict, note, cited FROM reviews"
+        )
+    }
+    finals = dict(conn.execute("SELECT claim_id, verdict FROM verdicts WHERE verdict != ''"))
+    conn.close()
+    acks = _acknowledged(ana_acks) + _acknowledged(ben_acks)
+    assert len(acks) > KILLS
+    assert [a for a in acks if (a["claim"], a["reviewer"], _norm(a["new"])) not in set(own)] == []
+    # Each reviewer's stored review is their last audited change of it, and each final
+    # verdict is what the reviews decide: both reviewers gave it.
+    last: dict[tuple[int, str], str] = {}
+    for claim, reviewer, new in own:
+        last[(claim, reviewer)] = new
+    assert {key: state for key, (_, state) in reviews.items()} == last
+    for claim in claims:
+        given = {r: v for (c, r), (v, _) in reviews.items() if c == claim and v}
+        if len(given) == 2 and len(set(given.values())) == 1:
+            assert finals.get(claim) == next(iter(given.values()))
+        else:
+            assert claim not in finals
