@@ -94,13 +94,15 @@ def _wait_for_acks(path: Path, more_than: int, process: subprocess.Popen) -> Non
         time.sleep(0.01)
 
 
-def test_a_killed_reviewer_loses_no_acknowledged_write(tmp_path: Path, evidence_file: Path):
-    root, stop = tmp_path / "ws", tmp_path / "stop"
-    claims, passages = _workspace(root, evidence_file)
+def _kill_ana_beside_ben(
+    tmp_path: Path, root: Path, claims: list[int], passages: list[int]
+) -> list[dict]:
+    """Ana is started and SIGKILLed KILLS times at random moments while Ben reviews the same
+    claims throughout, never killed: Ana's kills must not cost him a write or a lock error
+    either. Returns both reviewers' acknowledged writes."""
+    stop = tmp_path / "stop"
     ana_acks, ben_acks = tmp_path / "acks-ana.jsonl", tmp_path / "acks-ben.jsonl"
     rng = random.Random()
-    # Ben reviews the same claims throughout and is never killed: Ana's kills must not cost
-    # him a write or a lock error either.
     ben = _start(root, "ben", ben_acks, stop, claims, passages)
     try:
         for _ in range(KILLS):
@@ -115,6 +117,13 @@ def test_a_killed_reviewer_loses_no_acknowledged_write(tmp_path: Path, evidence_
         stop.touch()
         ben_rc = ben.wait(15)
     assert ben_rc == 0, "the reviewer writing beside the killed one failed"
+    return _acknowledged(ana_acks) + _acknowledged(ben_acks)
+
+
+def test_a_killed_reviewer_loses_no_acknowledged_write(tmp_path: Path, evidence_file: Path):
+    root = tmp_path / "ws"
+    claims, passages = _workspace(root, evidence_file)
+    acks = _kill_ana_beside_ben(tmp_path, root, claims, passages)
 
     conn = sqlite3.connect(root / "workbench.db")
     assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -130,7 +139,6 @@ def test_a_killed_reviewer_loses_no_acknowledged_write(tmp_path: Path, evidence_
 
     # Every acknowledged write, Ana's across her kills and Ben's, is one audit row.
     audited = {(c, r, new): i for i, c, r, _, new in rows}
-    acks = _acknowledged(ana_acks) + _acknowledged(ben_acks)
     assert len({a["reviewer"] for a in acks}) == 2 and len(acks) > KILLS
     missing = [a for a in acks if (a["claim"], a["reviewer"], _norm(a["new"])) not in audited]
     assert missing == []
@@ -156,25 +164,10 @@ def test_a_killed_reviewer_loses_no_acknowledged_review_in_double_mode(
 ):
     # Double review: each reviewer writes their own review and the final verdict is derived
     # in the same transaction; kills must cost neither a review nor the final's consistency.
-    root, stop = tmp_path / "ws", tmp_path / "stop"
+    root = tmp_path / "ws"
     claims, passages = _workspace(root, evidence_file)
     (root / "config.toml").write_text('[review]\nmode = "double"\neditors = ["eve"]\n')
-    ana_acks, ben_acks = tmp_path / "acks-ana.jsonl", tmp_path / "acks-ben.jsonl"
-    rng = random.Random()
-    ben = _start(root, "ben", ben_acks, stop, claims, passages)
-    try:
-        for _ in range(KILLS):
-            before = len(_acknowledged(ana_acks))
-            ana = _start(root, "ana", ana_acks, stop, claims, passages)
-            _wait_for_acks(ana_acks, before, ana)
-            time.sleep(rng.uniform(0.0, 0.3))
-            ana.send_signal(signal.SIGKILL)
-            assert ana.wait(10) == -signal.SIGKILL
-        _wait_for_acks(ben_acks, 0, ben)
-    finally:
-        stop.touch()
-        ben_rc = ben.wait(15)
-    assert ben_rc == 0
+    acks = _kill_ana_beside_ben(tmp_path, root, claims, passages)
 
     conn = sqlite3.connect(root / "workbench.db")
     assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -193,7 +186,6 @@ def test_a_killed_reviewer_loses_no_acknowledged_review_in_double_mode(
     }
     finals = dict(conn.execute("SELECT claim_id, verdict FROM verdicts WHERE verdict != ''"))
     conn.close()
-    acks = _acknowledged(ana_acks) + _acknowledged(ben_acks)
     assert len(acks) > KILLS
     assert [a for a in acks if (a["claim"], a["reviewer"], _norm(a["new"])) not in set(own)] == []
     # Each reviewer's stored review is their last audited change of it, and each final
