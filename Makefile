@@ -32,7 +32,7 @@ lock:
 	$(PY) -m pip install -q $(UV)
 	echo '$(TORCH)' | $(VENV)/bin/uv pip compile pyproject.toml - --extra dev --extra ray \
 		--python-version 3.11 $(if $(wildcard /opt/wheels),--find-links /opt/wheels) --no-emit-package torch \
-		--no-header --annotation-style line $(LOCK_FLAGS) -o $(LOCK)
+		--annotation-style line $(LOCK_FLAGS) -o $(LOCK)
 
 # The main job: bundled evidence + seed article -> the review UI (in a terminal; without one,
 # the matches are printed instead, so that the command still does something useful).
