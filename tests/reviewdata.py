@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from workbench.embed import HashingEmbedder
 from workbench.index import store
@@ -12,6 +16,21 @@ from workbench.retrieve import Retriever
 from workbench.workspace import Workspace
 
 
+def run_async(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
+    """Run an async test on its own event loop, without an async pytest plugin."""
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper
+
+
+def hash_retriever(ws: Workspace) -> Retriever:
+    """The workspace's retriever over the 64-dimension hashing embedder the tests ingest with."""
+    return Retriever([HashingEmbedder(64)], store.load(ws, ws.get_meta("models")))
+
+
 def build_workspace(
     root: Path, evidence: Path, article: Path, url: str = "", published: str = ""
 ) -> Workspace:
@@ -19,8 +38,7 @@ def build_workspace(
     ws = Workspace.open(root, create=True)
     embedders = [HashingEmbedder(64)]
     ingest(ws, [evidence], embedders)
-    retriever = Retriever(embedders, store.load(ws, ws.get_meta("models")))
-    match_claims(ws, retriever, add_article(ws, article, url, published), 3)
+    match_claims(ws, hash_retriever(ws), add_article(ws, article, url, published), 3)
     return ws
 
 

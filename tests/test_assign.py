@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from reviewdata import hash_retriever as _retriever
 from typer.testing import CliRunner
 
 from workbench import verdicts
@@ -19,11 +20,9 @@ from workbench.cli import app
 from workbench.embed import HashingEmbedder
 from workbench.errors import ExitCode, InputError
 from workbench.history import claim_history
-from workbench.index import store
 from workbench.ingest import ingest
 from workbench.match import add_article, add_claim_records, match_claims
 from workbench.queue import list_queue
-from workbench.retrieve import Retriever
 from workbench.review.app import ReviewApp
 from workbench.settings import Settings
 from workbench.workspace import Workspace
@@ -286,8 +285,6 @@ def test_python_dash_m_assign(root: Path, claims: list[int]) -> None:
 
 
 # ----- the review UI -----------------------------------------------------------------------
-def _retriever(ws: Workspace) -> Retriever:
-    return Retriever([HashingEmbedder(64)], store.load(ws, ws.get_meta("models")))
 
 
 def _choose(app: ReviewApp, option_id: str) -> None:

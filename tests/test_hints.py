@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from reviewdata import hash_retriever as _retriever
 
 from workbench.embed import HashingEmbedder
 from workbench.hints.claim import claim_hints
@@ -21,10 +22,8 @@ from workbench.hints.suggest import (
     stance_from_signals,
     suggest_verdict,
 )
-from workbench.index import store
 from workbench.ingest import ingest
 from workbench.match import add_claim_records, match_claims
-from workbench.retrieve import Retriever
 from workbench.review.app import ReviewApp
 from workbench.settings import Settings
 from workbench.verdicts import set_verdict
@@ -59,10 +58,6 @@ CLAIMS = [
         "lang": "fr",
     },
 ]
-
-
-def _retriever(ws: Workspace) -> Retriever:
-    return Retriever([HashingEmbedder(64)], store.load(ws, ws.get_meta("models")))
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from reviewdata import build_workspace
+from reviewdata import hash_retriever as _retriever
 from typer.testing import CliRunner
 
 from workbench import verdicts
 from workbench.cli import app as cli_app
-from workbench.embed import HashingEmbedder
 from workbench.errors import ExitCode, InputError
 from workbench.history import (
     claim_history,
@@ -23,8 +23,6 @@ from workbench.history import (
     one_line,
     visible_history,
 )
-from workbench.index import store
-from workbench.retrieve import Retriever
 from workbench.review.app import ReviewApp
 from workbench.settings import Settings
 from workbench.workspace import Workspace
@@ -180,8 +178,6 @@ def test_history_of_a_missing_claim_is_one_line(evidence_file: Path, claim: str)
 
 
 # ----- review UI -------------------------------------------------------------------------
-def _retriever(ws: Workspace) -> Retriever:
-    return Retriever([HashingEmbedder(64)], store.load(ws, ws.get_meta("models")))
 
 
 def _table_text(screen) -> str:

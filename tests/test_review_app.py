@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import sqlite3
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from reviewdata import hash_retriever as _retriever
+from reviewdata import run_async as _run
 
 from workbench.embed import HashingEmbedder
-from workbench.index import store
 from workbench.ingest import ingest
 from workbench.match import add_article, add_claim_records, match_claims
 from workbench.retrieve import Retriever
@@ -28,20 +26,6 @@ CLAIMS = [
     {"text": "Trump and Putin spoke by phone on 3 May 2019.", "lang": "en", "score": 0.9},
     {"text": "Putin met Trump at the G20 summit in Osaka.", "lang": "en", "score": 0.7},
 ]
-
-
-def _run(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
-    """Run an async test on its own event loop, without an async pytest plugin."""
-
-    @functools.wraps(test)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
-
-
-def _retriever(ws: Workspace) -> Retriever:
-    return Retriever([HashingEmbedder(64)], store.load(ws, ws.get_meta("models")))
 
 
 @pytest.fixture

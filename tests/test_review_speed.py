@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 import statistics
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
+from reviewdata import run_async as _run
 from textual import events
 
 from workbench.embed import HashingEmbedder
@@ -28,16 +26,6 @@ PER_ARTICLE = 100
 # leave room for a loaded CI machine while still catching an O(n) step per key press.
 FIRST_SCREEN_LIMIT_S = 3.0
 VERDICT_LIMIT_S = 0.1
-
-
-def _run(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
-    """Run an async test on its own event loop, without an async pytest plugin."""
-
-    @functools.wraps(test)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
 
 
 @pytest.fixture

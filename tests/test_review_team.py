@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from reviewdata import hash_retriever as _retriever
+from reviewdata import run_async as _run
 
 from workbench import verdicts
 from workbench.embed import HashingEmbedder
-from workbench.index import store
 from workbench.ingest import ingest
 from workbench.match import add_article, match_claims
-from workbench.retrieve import Retriever
 from workbench.review.app import ReviewApp
 from workbench.review.team import AdjudicationScreen, AgreementScreen
 from workbench.settings import Settings
@@ -25,20 +22,6 @@ SIZE = (140, 44)
 DOUBLE = '[review]\nmode = "double"\neditors = ["Eve"]\n'
 # What a reviewer typed: markup and an action link, to be shown as text.
 HOSTILE_NOTE = "[bold red]boom[/] [@click=app.quit]quit[/]"
-
-
-def _run(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
-    """Run an async test on its own event loop, without an async pytest plugin."""
-
-    @functools.wraps(test)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return wrapper
-
-
-def _retriever(ws: Workspace) -> Retriever:
-    return Retriever([HashingEmbedder(64)], store.load(ws, ws.get_meta("models")))
 
 
 @pytest.fixture
