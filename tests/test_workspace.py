@@ -342,3 +342,43 @@ def test_failing_migration_leaves_earlier_ones_applied(
         assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 6
         assert _schema(ws.conn) == CURRENT_SCHEMA
         assert ws.article_id("h") == 1
+
+
+def test_workspace_made_before_team_review_migrates_to_reviews(tmp_path: Path) -> None:
+    # Made by the release before team review (schema 5) through its own API.
+    root = tmp_path / "v5"
+    root.mkdir()
+    fixture = Path(__file__).parent / "fixtures" / "workspace-v5.sql"
+    with sqlite3.connect(root / "workbench.db") as conn:
+        conn.executescript(fixture.read_text(encoding="utf-8"))
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+        before = _rows(conn, "verdicts", 6)
+        audit = _rows(conn, "audit_log", 8)
+    from workbench import verdicts
+
+    with Workspace.open(root) as ws:
+        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert _schema(ws.conn) == CURRENT_SCHEMA
+        # Nothing lost: the final verdicts and the audit trail as they were.
+        assert _rows(ws.conn, "verdicts", 6) == before
+        assert _rows(ws.conn, "audit_log", 8) == audit
+        # Each verdict became its reviewer's review; a nameless one is 'unknown's.
+        reviews = {(c, r["reviewer"]): r for c in (1, 2, 3) for r in ws.claim_reviews(c)}
+        assert {key: r["verdict"] for key, r in reviews.items()} == {
+            (1, "ana"): "true",
+            (2, "unknown"): "mostly-true",
+            (3, "ben"): "",
+        }
+        assert reviews[(1, "ana")]["note"] == "Confirmé par l'AFP."
+        assert [c["passage_id"] for c in reviews[(1, "ana")]["cited"]] == [1]
+        # Old final verdicts keep their place: decided by a review, not approved.
+        final = ws.verdict_record(1)
+        assert (final["decided_by"], final["approved_by"]) == ("review", "")
+        assert [verdicts.claim_status(ws, c) for c in (1, 2, 3)] == ["final", "final", "unreviewed"]
+        assert ws.quick_check() is None
+    # The database as it was is kept beside it, before anything changed.
+    with sqlite3.connect(root / "workbench.db.schema-5.bak") as copy:
+        assert copy.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert _rows(copy, "verdicts", 6) == before
+        assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert not list(root.glob("*.tmp"))
