@@ -26,6 +26,19 @@ def run_async(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
     return wrapper
 
 
+def record_notes(app: Any) -> list[tuple[str, str]]:
+    """Record a Textual app's notifications as (severity, message), still showing them."""
+    seen: list[tuple[str, str]] = []
+    original = app.notify
+
+    def notify(message: str, *, severity: str = "information", **kwargs: Any) -> None:
+        seen.append((severity, message))
+        original(message, severity=severity, **kwargs)
+
+    app.notify = notify
+    return seen
+
+
 def hash_retriever(ws: Workspace) -> Retriever:
     """The workspace's retriever over the 64-dimension hashing embedder the tests ingest with."""
     return Retriever([HashingEmbedder(64)], store.load(ws, ws.get_meta("models")))

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from reviewdata import hash_retriever as _retriever
+from reviewdata import record_notes as _notes
 from reviewdata import run_async as _run
 
 from workbench.embed import HashingEmbedder
@@ -42,19 +43,6 @@ def workspace(tmp_path: Path, evidence_file: Path, seed_article: Path) -> Path:
 
 def _app(root: Path, reviewer: str = "alice", **settings: Any) -> ReviewApp:
     return ReviewApp(root, reviewer, Settings(**settings), retriever_factory=_retriever)
-
-
-def _notes(app: ReviewApp) -> list[tuple[str, str]]:
-    """Record the app's notifications as (severity, message)."""
-    seen: list[tuple[str, str]] = []
-    original = app.notify
-
-    def notify(message: str, *, severity: str = "information", **kwargs: Any) -> None:
-        seen.append((severity, message))
-        original(message, severity=severity, **kwargs)  # type: ignore[arg-type]
-
-    app.notify = notify  # type: ignore[method-assign]
-    return seen
 
 
 def _audit(root: Path, claim_id: int) -> list[tuple[str, str, Any, Any]]:

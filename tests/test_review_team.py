@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from reviewdata import hash_retriever as _retriever
+from reviewdata import record_notes as _notes
 from reviewdata import run_async as _run
 
 from workbench import verdicts
@@ -44,18 +45,6 @@ def desk(tmp_path: Path, evidence_file: Path, seed_article: Path) -> tuple[Path,
 
 def _app(root: Path, reviewer: str) -> ReviewApp:
     return ReviewApp(root, reviewer, Settings(), retriever_factory=_retriever)
-
-
-def _notes(app: ReviewApp) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    original = app.notify
-
-    def notify(message: str, *, severity: str = "information", **kwargs: Any) -> None:
-        seen.append((severity, message))
-        original(message, severity=severity, **kwargs)  # type: ignore[arg-type]
-
-    app.notify = notify  # type: ignore[method-assign]
-    return seen
 
 
 def _final(root: Path, claim: int) -> dict[str, Any] | None:

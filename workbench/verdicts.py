@@ -622,11 +622,7 @@ def edit_claim(
         # The old wording's vectors would let verdict memory compare the wrong text; the
         # re-match stores the new ones.
         conn.execute("DELETE FROM claim_vectors WHERE claim_id = ?", (claim_id,))
-        conn.execute(
-            "INSERT INTO audit_log(claim_id, at, reviewer, action, old, new, note) "
-            "VALUES (?,?,?,?,?,?,'')",
-            (claim_id, _now(), reviewer, "edit", json.dumps(old), json.dumps(text)),
-        )
+        _audit(conn, claim_id, _now(), reviewer, "edit", old, text)
 
 
 @dataclass
