@@ -91,7 +91,7 @@ async def test_cite_toggles_the_highlighted_evidence(workspace: Path) -> None:
         second = app.evidence[1]["passage_id"]
         await pilot.press("c")
         assert app.state.cited_ids == (second,)
-        assert str(app.query_one("EvidenceList").get_cell(str(second), "cited")) == "✓"
+        assert str(app.query_one("EvidenceList").get_cell(str(second), "cited")) == "●"
         await pilot.press("left_square_bracket", "c")  # the first one too
         assert set(app.state.cited_ids) == {second, app.evidence[0]["passage_id"]}
         await pilot.press("right_square_bracket", "c")  # and the second one off again
@@ -364,21 +364,33 @@ def test_shared_terms_cross_languages() -> None:
 
 
 # ----- snapshots -------------------------------------------------------------------------
-def test_snapshot_first_screen(workspace: Path, snap_compare) -> None:
-    assert snap_compare(_app(workspace), terminal_size=SIZE)
+# The laptop / SSH default, a common window and a large one: the layout stacks under 120.
+SNAPSHOT_SIZES = [(80, 24), (120, 40), (160, 48)]
 
 
-def test_snapshot_after_verdicts_with_hints(workspace: Path, snap_compare) -> None:
+@pytest.mark.parametrize("size", SNAPSHOT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_first_screen(workspace: Path, snap_compare, size) -> None:
+    assert snap_compare(_app(workspace), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SNAPSHOT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_after_verdicts_with_hints(workspace: Path, snap_compare, size) -> None:
     async def run_before(pilot) -> None:
         await pilot.press("1", "4", "J", "c", "h")
         await pilot.app.workers.wait_for_complete()  # the claim's hints, from a worker
         await pilot.pause()
 
-    assert snap_compare(_app(workspace), run_before=run_before, terminal_size=SIZE)
+    assert snap_compare(_app(workspace), run_before=run_before, terminal_size=size)
 
 
-def test_snapshot_help(workspace: Path, snap_compare) -> None:
-    assert snap_compare(_app(workspace), press=["question_mark"], terminal_size=SIZE)
+@pytest.mark.parametrize("size", SNAPSHOT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_help(workspace: Path, snap_compare, size) -> None:
+    assert snap_compare(_app(workspace), press=["question_mark"], terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SNAPSHOT_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_note(workspace: Path, snap_compare, size) -> None:
+    assert snap_compare(_app(workspace), press=["n", *"Source?"], terminal_size=size)
 
 
 def test_snapshot_filter_dialog(workspace: Path, snap_compare) -> None:

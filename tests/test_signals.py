@@ -233,10 +233,17 @@ def test_a_negation_elsewhere_in_the_passage_is_not_a_mismatch() -> None:
 
 
 def test_evidence_older_than_the_claims_event_is_a_caution() -> None:
-    claim = Side("Trump rencontrera Poutine au mois de juin à Osaka.", "fr", "2019-05-15")
+    claim = Side("Trump a rencontré Poutine au mois de juin à Osaka.", "fr", "2019-07-02")
     evidence = Side("Putin is open to meeting Trump at the G20 in Osaka.", "en", "2019-05-14")
     signal = _one(claim, evidence, "time")
     assert signal.status == CAUTION and "older than the claim's event (2019-06)" in signal.detail
+
+
+def test_a_claim_about_a_plan_is_not_cautioned_for_evidence_before_the_event() -> None:
+    # Said in May of a meeting planned for June: May's evidence can report the plan.
+    claim = Side("Trump rencontrera Poutine au mois de juin à Osaka.", "fr", "2019-05-15")
+    evidence = Side("Putin is open to meeting Trump at the G20 in Osaka.", "en", "2019-05-14")
+    assert not _of(agreement(claim, evidence), "time")
 
 
 def test_evidence_years_older_than_the_claim_is_a_caution() -> None:

@@ -14,6 +14,15 @@ from workbench.report import ReportOptions, render_counted, review_triples, sele
 from workbench.workspace import Workspace
 
 
+def _mode_for(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)  # read it back: there is no call that only reads it
+        return 0o666 & ~umask
+
+
 def write_atomic(text: str, output: Path | None) -> None:
     """Write `text` to `output` (stdout if None).
 
@@ -37,6 +46,9 @@ def write_atomic(text: str, output: Path | None) -> None:
     except OSError as exc:
         raise WorkbenchError(f"cannot write {output}: {exc.strerror or exc}") from exc
     try:
+        # mkstemp makes the file 0600: give the report the mode the file it replaces had,
+        # or what the user's umask gives a new file, as a plain open() would.
+        os.fchmod(fd, _mode_for(target))
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8"))
         os.replace(tmp, target)

@@ -33,7 +33,8 @@ class Settings:
     of keys; `hints` says when machine suggestions show: "hidden" (until asked for),
     "after-verdict" (once the reviewer has decided) or "always". `nli_model` (`[hints]`) is
     a local NLI model path or cached name; `nli_labels` its output labels in order, for a
-    config that says LABEL_0, LABEL_1, ... (e.g. "contradiction,entailment,neutral").
+    config that says LABEL_0, LABEL_1, ... (e.g. "contradiction,entailment,neutral");
+    `after_verdict` (`[review]`) where the review UI goes once a verdict is given.
     """
 
     reviewer: str = ""
@@ -43,8 +44,12 @@ class Settings:
     publish: Publish = field(default_factory=Publish)
     nli_model: str = ""
     nli_labels: str = ""
+    after_verdict: str = "next-unreviewed"
+    """Where a verdict moves to: the next claim without one ("next-unreviewed", wrapping to
+    the start of the queue) or the next row whatever its state ("next")."""
 
 
+AFTER_VERDICT = ("next-unreviewed", "next")
 REVIEW_MODES = ("single", "double")
 
 
@@ -129,6 +134,13 @@ def load_settings(workspace_root: Path | None = None) -> Settings:
                     f"not {review['hints']!r}"
                 )
             merged["hints"] = review["hints"]
+        if "after_verdict" in review:
+            if review["after_verdict"] not in AFTER_VERDICT:
+                raise InputError(
+                    f"{path}: review.after_verdict must be one of {', '.join(AFTER_VERDICT)}, "
+                    f"not {review['after_verdict']!r}"
+                )
+            merged["after_verdict"] = review["after_verdict"]
         merged["keys"].update({str(k): str(v) for k, v in data.get("keys", {}).items()})
         publish = data.get("publish", {})
         if not isinstance(publish, dict):
@@ -152,6 +164,7 @@ def load_settings(workspace_root: Path | None = None) -> Settings:
         publish=Publish(**merged.get("publish", {})),
         nli_model=merged.get("nli_model", ""),
         nli_labels=merged.get("nli_labels", ""),
+        after_verdict=merged.get("after_verdict", "next-unreviewed"),
     )
 
 

@@ -863,10 +863,15 @@ def _time(claim: _Facts, evidence: _Facts) -> list[Signal]:
     if not re.fullmatch(r"\d{4}-\d\d-\d\d", published or ""):
         return []
     when = date.fromisoformat(published)
+    said = claim.side.date
+    said_on = date.fromisoformat(said) if re.fullmatch(r"\d{4}-\d\d-\d\d", said or "") else None
     events = [w for w in _whens(claim) if w.first is not None and w.grain in {"day", "month"}]
     if events:
         event = max(events, key=lambda w: w.first or date.min)
-        if event.first and when < event.first:
+        # Only an event the claim reports as past: a claim made in May about a plan for June
+        # is checked against what was said of the plan, which evidence before June can hold.
+        reported = said_on is None or (event.first is not None and event.first <= said_on)
+        if event.first and when < event.first and reported:
             return [
                 Signal(
                     "time",
@@ -877,9 +882,8 @@ def _time(claim: _Facts, evidence: _Facts) -> list[Signal]:
                     f"({_interval(event)}): it cannot report how it went",
                 )
             ]
-    said = claim.side.date
-    if re.fullmatch(r"\d{4}-\d\d-\d\d", said or ""):
-        gap = (date.fromisoformat(said) - when).days
+    if said_on is not None:
+        gap = (said_on - when).days
         if gap > 365:
             return [
                 Signal(

@@ -65,6 +65,8 @@ DEFAULT_EXPORT = "./workbench-export.jsonl"
 # Evidence retrieved for an edited claim when it had none before (the CLI's default -k).
 DEFAULT_TOP_K = 5
 PAGE_ROWS = 20
+# How often the app looks for other processes' writes (one PRAGMA: nothing to read if none).
+WATCH_SECONDS = 2.0
 
 
 def _open_retriever(workspace: Workspace) -> Any:
@@ -81,6 +83,9 @@ class ReviewApp(App[None]):
     TITLE = "Fact-check review"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = REVIEW_BINDINGS
+    # Under 120 columns the panes stack (review.tcss `.-narrow`); 34 rows give the queue more.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
 
     def __init__(
         self,
@@ -107,6 +112,9 @@ class ReviewApp(App[None]):
         self.counts: dict[str, list[int]] = {}
         """[reviewed, total] per article name and '' for all, updated in place on changes."""
         self.claim: ClaimRow | None = None
+        self._last_claim: int | None = None
+        """The claim shown last: a filter that shows none and is then cleared comes back to
+        it, rather than to the first claim of the queue."""
         self.state = ReviewState()
         self.context = Context("", "", "")
         self.claim_terms: frozenset[str] = frozenset()
@@ -143,7 +151,7 @@ class ReviewApp(App[None]):
                 yield VerticalScroll(
                     EvidenceDetail(id="evidence-text"), id="evidence-pane", can_focus=False
                 )
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def queue(self) -> ClaimQueue:
@@ -171,6 +179,32 @@ class ReviewApp(App[None]):
             # A reviewer with assignments starts on their own queue (f offers everyone's).
             self.queue_filter = replace(self.queue_filter, mine=True)
         self._load_queue(keep=saved)
+        self._seen_version = self._data_version()
+        self.set_interval(WATCH_SECONDS, self._watch_others)
+
+    def _data_version(self) -> int | None:
+        try:
+            return int(self.ws.conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
+
+    def _watch_others(self) -> None:
+        """Bring the progress counts and the shown claim up to date with other processes'
+        writes (SQLite's data_version moves only on other connections' commits), so that the
+        header is not stale and a changed claim is reread before the reviewer acts on it."""
+        version = self._data_version()
+        if version is None or version == self._seen_version:
+            return
+        self._seen_version = version
+        claim = self.claim
+        if claim is not None:
+            state = self._attempt("read the claim", get_state, self.ws, claim.id, self.reviewer)
+            if state is not None and state != self.state:
+                self._state_changed(claim.id, state, render=True)
+                self.notify(f"Claim {claim.id} was changed in another window.", timeout=4)
+        # Counted afresh after: the counts then hold every process's changes exactly once.
+        self._count_progress()
+        self._render_header()
 
     def on_unmount(self) -> None:
         self.ws.close()
@@ -274,6 +308,8 @@ class ReviewApp(App[None]):
         """Read a claim and what the panels show of it; None clears them."""
         rows = self.ws.claims([claim_id]) if claim_id is not None else []
         self.claim = rows[0] if rows else None
+        if self.claim is not None:
+            self._last_claim = self.claim.id
         if self.claim is None:
             self.state, self.context, self.evidence = ReviewState(), Context("", "", ""), []
             self.claim_terms = frozenset()
@@ -451,7 +487,9 @@ class ReviewApp(App[None]):
         if self.queue.cursor_row + 1 < self.queue.row_count:
             self._move_to(self.queue.cursor_row + 1)
         elif self.queue.row_count:
-            self.notify("That was the last claim of the queue.", timeout=2)
+            left = sum(1 for claim_id in self.queue.claim_ids if not self.verdicts.get(claim_id))
+            more = f"; {left} still without a verdict above" if left else ""
+            self.notify(f"That was the last claim of the queue{more}.", timeout=3)
 
     def action_previous_claim(self) -> None:
         if self.queue.cursor_row > 0:
@@ -475,6 +513,21 @@ class ReviewApp(App[None]):
     def action_previous_evidence(self) -> None:
         self._move_evidence(-1)
 
+    def _scroll_pane(self, pane_id: str, direction: int) -> None:
+        # Half a pane at a time, as a pager's ctrl+d / ctrl+u: the line read last stays in view.
+        pane = self.query_one(pane_id, VerticalScroll)
+        step = max(1, pane.scrollable_content_region.height // 2)
+        pane.scroll_relative(y=direction * step, animate=False)
+
+    def action_scroll_claim(self, direction: int) -> None:
+        self._scroll_pane("#claim-pane", direction)
+
+    def action_scroll_evidence(self, direction: int) -> None:
+        self._scroll_pane("#evidence-pane", direction)
+
+    def action_toggle_queue(self) -> None:
+        self.query_one("#left").toggle_class("collapsed")
+
     # ----- reviewing -----------------------------------------------------------------------
     def _record(self, change: Change | None, render: bool = True) -> None:
         if change is not None:
@@ -496,9 +549,25 @@ class ReviewApp(App[None]):
         )
         if change is None:
             return
-        last = self.queue.cursor_row + 1 >= self.queue.row_count
-        self._record(change, render=last)
-        self.action_next_claim()
+        target = self._after_verdict()
+        self._record(change, render=target is None)
+        if target is not None:
+            self._move_to(target)
+        elif self.settings.after_verdict == "next-unreviewed":
+            self.notify("Every claim of this queue has a verdict.", timeout=3)
+
+    def _after_verdict(self) -> int | None:
+        """The queue row a verdict moves to, None to stay: the next claim without a verdict
+        (from the next row round to the first), or the next row with `after_verdict = next`."""
+        queue, row = self.queue, self.queue.cursor_row
+        if self.settings.after_verdict == "next":
+            return row + 1 if row + 1 < queue.row_count else None
+        for step in range(1, queue.row_count):
+            index = (row + step) % queue.row_count
+            claim_id = queue.claim_at(index)
+            if claim_id is not None and not self.verdicts.get(claim_id):
+                return index
+        return None
 
     def action_toggle_cite(self) -> None:
         match = self._current_match()
@@ -675,7 +744,7 @@ class ReviewApp(App[None]):
         if new is None or new == self.queue_filter:
             return
         self.queue_filter = new
-        self._load_queue(keep=self.claim.id if self.claim else None)
+        self._load_queue(keep=self._last_claim)
 
     def action_filter(self) -> None:
         articles = [name for name in self.counts if name]
@@ -701,7 +770,7 @@ class ReviewApp(App[None]):
         self._drop_hints()
         self._spans.clear()
         self.contexts.clear()
-        self._load_queue(keep=self.claim.id if self.claim else None)
+        self._load_queue(keep=self._last_claim)
         self.notify(f"Queue reloaded: {self.queue.row_count} claims.", timeout=2)
 
     # ----- export, help --------------------------------------------------------------------

@@ -9,18 +9,11 @@ from workbench.scale import SCALE
 # Main screen. The id of a binding is what a config file remaps ([keys] next-claim = "n");
 # the action's name with underscores ("next_claim", "verdict_false") is accepted too.
 REVIEW_BINDINGS: list[Binding] = [
+    # In footer order, most used first: the footer cuts what does not fit at 80 columns,
+    # and help (`?`, always first) lists every key.
+    Binding("question_mark", "help", "Help", id="help"),
     Binding("j,down", "next_claim", "Next", id="next-claim"),
     Binding("k,up", "previous_claim", "Previous", id="previous-claim", show=False),
-    Binding("J,right_square_bracket", "next_evidence", "Next evidence", id="next-evidence"),
-    Binding(
-        "K,left_square_bracket",
-        "previous_evidence",
-        "Previous evidence",
-        id="previous-evidence",
-        show=False,
-    ),
-    Binding("pagedown", "page(1)", "Page down", id="page-down", show=False),
-    Binding("pageup", "page(-1)", "Page up", id="page-up", show=False),
     *(
         # Shown under the queue rather than in the footer, which has no room for eight.
         Binding(
@@ -32,22 +25,41 @@ REVIEW_BINDINGS: list[Binding] = [
         )
         for rating in SCALE
     ),
-    Binding("c", "toggle_cite", "Cite", id="cite"),
     Binding("n", "note", "Note", id="note"),
     Binding("ctrl+z,u", "undo", "Undo", id="undo"),
-    Binding("ctrl+y,U", "redo", "Redo", id="redo", show=False),
+    Binding("c", "toggle_cite", "Cite", id="cite"),
+    Binding("J,right_square_bracket", "next_evidence", "Evidence", id="next-evidence"),
+    Binding(
+        "K,left_square_bracket",
+        "previous_evidence",
+        "Previous evidence",
+        id="previous-evidence",
+        show=False,
+    ),
+    Binding("a", "article", "Article", id="article"),
     Binding("e", "edit_claim", "Edit", id="edit-claim"),
-    Binding("enter,o", "open_passage", "Open", id="open-passage"),
-    Binding("f", "filter", "Filter", id="filter"),
     Binding("slash", "search", "Search", id="search"),
-    Binding("ctrl+e", "export", "Export", id="export", show=False),
+    Binding("f", "filter", "Filter", id="filter"),
     Binding("h", "hints", "Hints", id="hints"),
+    Binding("enter,o", "open_passage", "Open", id="open-passage"),
+    Binding("q", "quit", "Quit", id="quit"),
+    Binding("ctrl+y,U", "redo", "Redo", id="redo", show=False),
+    Binding("pagedown", "page(1)", "Page down", id="page-down", show=False),
+    Binding("pageup", "page(-1)", "Page up", id="page-up", show=False),
+    Binding("ctrl+d", "scroll_claim(1)", "Scroll the claim down", id="claim-down", show=False),
+    Binding("ctrl+u", "scroll_claim(-1)", "Scroll the claim up", id="claim-up", show=False),
+    Binding(
+        "ctrl+f", "scroll_evidence(1)", "Scroll the evidence down", id="evidence-down", show=False
+    ),
+    Binding(
+        "ctrl+b", "scroll_evidence(-1)", "Scroll the evidence up", id="evidence-up", show=False
+    ),
+    Binding("l", "toggle_queue", "Hide or show the queue", id="toggle-queue", show=False),
+    Binding("ctrl+e", "export", "Export", id="export", show=False),
     Binding("H", "history", "History", id="history", show=False),
     Binding("A", "adjudicate", "Adjudicate (editors)", id="adjudicate", show=False),
     Binding("G", "agreement", "Agreement", id="agreement", show=False),
     Binding("r,ctrl+r", "refresh", "Refresh", id="refresh", show=False),
-    Binding("question_mark", "help", "Help", id="help"),
-    Binding("q", "quit", "Quit", id="quit"),
 ]
 
 # Keys of the modal dialogs, remappable the same way.

@@ -11,7 +11,9 @@ from textual.widgets import DataTable, Static
 from workbench.review.highlight import marked
 from workbench.review.widgets.queue import short
 
-CITED_MARK = "✓"
+# Cited has its own mark: ✓ is an agreeing fact (STATUS_MARKS), and one glyph for both
+# read as "checked" whichever was meant.
+CITED_MARK = "●"
 COUNTER_MARK = "⚑"  # a passage brought in from the wider pool because it conflicts
 # How each agreement status is marked and coloured beside a passage.
 STATUS_MARKS = {
@@ -21,6 +23,24 @@ STATUS_MARKS = {
 }
 EVIDENCE_WIDTH = 20
 PUBLISHER_WIDTH = 12
+
+
+def distinct_labels(ids: list[str], width: int) -> list[str]:
+    """Each id in at most `width` characters, distinct where the ids are.
+
+    Ids of one source often share a long prefix ("fr-rapport-mueller-…"): cut at the end
+    they all read the same, so colliding ones keep their start and their end instead.
+    """
+    labels = [short(i, width) for i in ids]
+    seen: dict[str, int] = {}
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+    head = (width - 1) // 2
+    tail = width - 1 - head
+    return [
+        label if seen[label] == 1 or len(full) <= width else f"{full[:head]}…{full[-tail:]}"
+        for label, full in zip(labels, ids, strict=True)
+    ]
 
 
 class EvidenceList(DataTable):
@@ -43,12 +63,13 @@ class EvidenceList(DataTable):
     def show(self, matches: list[dict[str, Any]], cited: Iterable[int]) -> None:
         self.clear()
         cited = set(cited)
-        for match in matches:
+        labels = distinct_labels([m["evidence_id"] for m in matches], EVIDENCE_WIDTH)
+        for match, label in zip(matches, labels, strict=True):
             self.add_row(
                 str(match["rank"]),
                 CITED_MARK if match["passage_id"] in cited else "",
                 signal_summary(match),
-                short(match["evidence_id"], EVIDENCE_WIDTH),
+                label,
                 short(match["publisher"], PUBLISHER_WIDTH),
                 match["published"],
                 match["lang"],

@@ -46,6 +46,16 @@ COLUMNS = (
     Column("article", "article", ARTICLE_WIDTH + 1),
     Column("claim", "claim", CLAIM_WIDTH),
 )
+# Under this width the score and article columns give their room to the claim's wording:
+# a queue two characters wide for the claim says nothing.
+FULL_WIDTH = 70
+NARROW = (0, 1, 4)
+FULL = (0, 1, 2, 3, 4)
+
+
+def visible_columns(width: int) -> tuple[int, ...]:
+    """Indexes into COLUMNS shown at this width: the claim always, score and article if room."""
+    return FULL if width >= FULL_WIDTH else NARROW
 
 
 class ClaimQueue(ScrollView):
@@ -192,7 +202,8 @@ class ClaimQueue(ScrollView):
     @staticmethod
     def _strip(cells: list[tuple[str, Style]], style: Style, width: int) -> Strip:
         segments = []
-        for (text, cell_style), column in zip(cells, COLUMNS, strict=True):
+        for index in visible_columns(width):
+            (text, cell_style), column = cells[index], COLUMNS[index]
             text = set_cell_size(text, column.width - 1) + " "
             segments.append(Segment(text, style + cell_style))
         return Strip(segments).crop_extend(0, width, style)

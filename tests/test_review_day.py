@@ -1,0 +1,209 @@
+"""Tests for a reviewer's day in the review UI: small terminals, moving on, searches, exports."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from reviewdata import hash_retriever, run_async
+from reviewdata import record_notes as _notes
+
+from workbench.embed import HashingEmbedder
+from workbench.export import write_atomic
+from workbench.ingest import ingest
+from workbench.match import add_article, match_claims
+from workbench.queue import load_position
+from workbench.review.app import ReviewApp
+from workbench.review.widgets.claim import ClaimView
+from workbench.review.widgets.evidence import distinct_labels
+from workbench.review.widgets.queue import FULL, NARROW, visible_columns
+from workbench.settings import Settings, load_settings
+from workbench.verdicts import set_verdict
+from workbench.workspace import Workspace
+
+SMALL = (80, 24)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, evidence_file: Path, seed_article: Path) -> Path:
+    root = tmp_path / "ws"
+    with Workspace.open(root, create=True) as ws:
+        ingest(ws, [evidence_file], [HashingEmbedder(64)])
+        match_claims(ws, hash_retriever(ws), add_article(ws, seed_article), 3)
+    return root
+
+
+def _app(root: Path, **settings: object) -> ReviewApp:
+    return ReviewApp(root, "alice", Settings(**settings), retriever_factory=hash_retriever)
+
+
+def _screen_text(app: ReviewApp) -> str:
+    return "\n".join(
+        "".join(segment.text for segment in strip)
+        for strip in app.screen._compositor.render_strips()
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40), (160, 48)])
+@run_async
+async def test_the_claims_wording_and_help_key_show_at_every_size(
+    workspace: Path, size: tuple[int, int]
+) -> None:
+    app = _app(workspace)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        text = " ".join(_screen_text(app).split())
+        # The wording's first words, on screen (not only somewhere in a scrolled pane).
+        assert " ".join(app.claim.text.split()[:8]) in text
+        footer = _screen_text(app).splitlines()[-1]
+        assert footer.lstrip().startswith("? Help")
+
+
+@run_async
+async def test_narrow_terminals_stack_the_panes_and_l_hides_the_queue(workspace: Path) -> None:
+    app = _app(workspace)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        assert app.screen.has_class("-narrow")
+        left, side = app.query_one("#left"), app.query_one("#side")
+        assert left.region.bottom <= side.region.y  # stacked: the queue above the claim
+        claim_top = app.query_one("#claim-pane").region.y
+        await pilot.press("l")
+        await pilot.pause()
+        assert not left.display
+        assert app.query_one("#claim-pane").region.y < claim_top  # the room went to the claim
+        await pilot.press("l")
+        await pilot.pause()
+        assert left.display
+    wide = _app(workspace)
+    async with wide.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        assert wide.screen.has_class("-wide")
+        assert wide.query_one("#left").region.right <= wide.query_one("#side").region.x
+
+
+@run_async
+async def test_the_claim_pane_scrolls_from_the_keyboard(workspace: Path) -> None:
+    app = _app(workspace)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("h")  # hints make the pane longer than its room
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        pane = app.query_one("#claim-pane")
+        assert pane.max_scroll_y > 0
+        await pilot.press("ctrl+d")
+        assert pane.scroll_y > 0
+        await pilot.press("ctrl+u", "ctrl+u")
+        assert pane.scroll_y == 0
+
+
+def test_the_queue_gives_narrow_widths_to_the_claim() -> None:
+    assert visible_columns(40) == NARROW and visible_columns(120) == FULL
+
+
+def test_evidence_ids_sharing_a_prefix_stay_distinct() -> None:
+    ids = [
+        "fr-rapport-mueller-conclusions-2019",
+        "fr-rapport-mueller-conclusions-barr",
+        "fr-rapport-mueller-conclusions-obstruction",
+        "en-short",
+    ]
+    labels = distinct_labels(ids, 20)
+    assert len(set(labels)) == len(ids)
+    assert all(len(label) <= 20 for label in labels)
+    assert labels[3] == "en-short"
+    assert labels[0].startswith("fr-rappor") and labels[0].endswith("2019")
+
+
+@run_async
+async def test_a_verdict_moves_to_the_next_claim_without_one(workspace: Path) -> None:
+    app = _app(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        ids = list(app.queue.claim_ids)
+        with Workspace.open(workspace) as ws:
+            set_verdict(ws, ids[1], "true", "bob")  # the second claim is already reviewed
+        await pilot.press("r")
+        app._move_to(0)
+        await pilot.press("1")
+        assert app.claim.id == ids[2]  # the reviewed one is skipped
+        app._move_to(len(ids) - 1)
+        await pilot.press("2")
+        assert app.claim.id == ids[2]  # from the last row round to the first without one
+    old = _app(workspace, after_verdict="next")
+    async with old.run_test(size=(120, 40)) as pilot:
+        old._move_to(0)
+        await pilot.press("3")
+        assert old.claim.id == ids[1]  # today's behaviour, by setting
+
+
+def test_after_verdict_is_read_from_the_config(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[review]\nafter_verdict = "next"\n')
+    assert load_settings(tmp_path).after_verdict == "next"
+    (tmp_path / "config.toml").write_text('[review]\nafter_verdict = "sideways"\n')
+    with pytest.raises(Exception, match="after_verdict must be one of"):
+        load_settings(tmp_path)
+
+
+@run_async
+async def test_clearing_a_search_that_found_nothing_comes_back_to_the_claim(
+    workspace: Path,
+) -> None:
+    app = _app(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app._move_to(4)
+        here = app.claim.id
+        await pilot.press("slash", *"zzzz-nothing", "enter")
+        assert app.queue.row_count == 0 and app.claim is None
+        await pilot.press("slash", "end", *["backspace"] * 12, "enter")
+        await pilot.pause()
+        assert app.queue_filter.search == ""
+        assert app.claim.id == here
+    with Workspace.open(workspace) as ws:
+        assert load_position(ws, "alice") == here
+
+
+@run_async
+async def test_the_header_and_the_claim_follow_other_processes(workspace: Path) -> None:
+    app = _app(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        seen = _notes(app)
+        claim = app.claim.id
+        assert app.counts[""][0] == 0
+        with Workspace.open(workspace) as ws:
+            set_verdict(ws, claim, "false", "bob")  # single mode: the claim's verdict
+        app._watch_others()
+        await pilot.pause()
+        assert app.counts[""][0] == 1
+        assert "reviewed 1/" in str(app.query_one("ReviewHeader").render())
+        assert app.state.verdict == "false"
+        assert any("changed in another window" in m for _, m in seen)
+
+
+def test_a_report_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "report.jsonl"
+    target.write_text("old\n")
+    os.chmod(target, 0o644)
+    write_atomic("new\n", target)
+    assert target.read_text() == "new\n"
+    assert target.stat().st_mode & 0o777 == 0o644
+    fresh = tmp_path / "fresh.jsonl"
+    write_atomic("x\n", fresh)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_claim_view_shows_the_wording_before_anything_else(workspace: Path) -> None:
+    with Workspace.open(workspace) as ws:
+        claim = ws.claims([1])[0]
+    view = ClaimView()
+    from workbench.review.data import Context
+    from workbench.verdicts import ReviewState
+
+    rendered: list[str] = []
+    view.update = lambda text: rendered.append(text.plain)  # type: ignore[method-assign]
+    view.show(claim, Context("Avant. ", claim.text, " Après."), ReviewState(), stale=True)
+    lines = rendered[0].splitlines()
+    assert lines[0].startswith(f"Claim {claim.id}") and "re-match pending" in lines[0]
+    assert lines[1] == claim.text
