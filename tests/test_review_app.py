@@ -101,17 +101,17 @@ async def test_cite_toggles_the_highlighted_evidence(workspace: Path) -> None:
 
 
 @_run
-async def test_note_is_saved_with_ctrl_s_or_enter(workspace: Path) -> None:
+async def test_note_is_saved_with_ctrl_s_and_enter_is_a_new_line(workspace: Path) -> None:
     app = _app(workspace)
     async with app.run_test(size=SIZE) as pilot:
         claim = app.claim.id
         await pilot.press("n", *"Check", "ctrl+s")
         assert app.state.note == "Check"
-        await pilot.press("n", "end", *" it", "enter")
-        assert app.state.note == "Check it"
+        await pilot.press("n", "end", "enter", *"it", "ctrl+s")
+        assert app.state.note == "Check\nit"
         await pilot.press("n", "x", "escape")
-        assert app.state.note == "Check it"
-    assert _state(workspace, claim).note == "Check it"
+        assert app.state.note == "Check\nit"
+    assert _state(workspace, claim).note == "Check\nit"
 
 
 @_run

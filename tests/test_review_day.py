@@ -207,3 +207,23 @@ def test_claim_view_shows_the_wording_before_anything_else(workspace: Path) -> N
     lines = rendered[0].splitlines()
     assert lines[0].startswith(f"Claim {claim.id}") and "re-match pending" in lines[0]
     assert lines[1] == claim.text
+
+
+@run_async
+async def test_a_shows_the_whole_article_and_enter_jumps_to_a_claim(workspace: Path) -> None:
+    from workbench.review.article_view import ArticleScreen
+
+    app = _app(workspace)
+    async with app.run_test(size=SMALL) as pilot:
+        first = app.claim.id
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen)
+        # The whole article: a sentence far from the claim is there too.
+        assert "Ouchakov" in app.screen.text
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ArticleScreen)
+        assert app.claim.id != first
+        await pilot.press("a", "a")  # the key that opens it closes it
+        assert not isinstance(app.screen, ArticleScreen)

@@ -41,3 +41,28 @@ def test_the_ui_writes_no_sql() -> None:
         path.name for path in REVIEW.rglob("*.py") if SQL.search(path.read_text(encoding="utf-8"))
     )
     assert with_sql == []
+
+
+def test_the_first_screen_loads_no_heavy_library() -> None:
+    # What the review UI imports before its first screen, and what showing a claim's shared
+    # terms needs: bm25s's package start-up alone (numba, llvmlite, scipy) cost 0.3-0.5 s.
+    code = (
+        "import sys\n"
+        "import workbench.review.app\n"
+        "from workbench.review.highlight import terms\n"
+        "terms('M. Poutine a rencontré Mike Pompeo à Sotchi le 14 mai 2019.', 'fr')\n"
+        "heavy = ('bm25s', 'numba', 'scipy', 'torch', 'sentence_transformers', 'faiss')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_stop_words_are_bm25s_lists() -> None:
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+
+    from workbench.index.tokens import _fold, _stopwords
+
+    assert _stopwords() == frozenset(_fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_FRENCH))

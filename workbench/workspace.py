@@ -5,8 +5,10 @@ the source of truth (texts and vectors); the index folder is derived from it and
 whenever its manifest's generation does not match the database's. The SQL lives in
 `workbench/store/` by concern: `connection` (opening, read-only and integrity policy,
 transactions), `schema` (base schema, numbered migrations), `evidence` (documents, passages,
-vectors, manifest), `claims` (articles, claims, sources, matches, claim vectors) and `reviews`
-(verdict and audit reads; reviewer actions write them in `verdicts.py`).
+vectors, manifest), `claims` (articles, claims, sources, matches, claim vectors, rewording),
+`reviews` (reviews, final verdicts, approvals, assignments, audit log) and `queue` (the review
+queue and its progress). The rules of the reviewer actions (modes, blind review, conflicts)
+live in `verdicts.py`, which calls the `reviews` store inside its transactions.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from workbench.extract.claimant import guess_claimant
 from workbench.store.claims import QUERY_SQL, ClaimRow, ClaimStore
 from workbench.store.connection import (
     _INTEGRITY,
@@ -35,6 +36,7 @@ from workbench.store.evidence import (
     index_text,
     write_json_atomic,
 )
+from workbench.store.queue import QueueStore
 from workbench.store.reviews import ReviewStore
 from workbench.store.schema import _SCHEMA, SCHEMA_VERSION
 
@@ -61,11 +63,15 @@ __all__ = [
 ]
 
 
-class Workspace(EvidenceStore, ClaimStore, ReviewStore):
+class Workspace(EvidenceStore, ClaimStore, ReviewStore, QueueStore):
     """An open workspace folder: `workbench.db` plus `index/`."""
 
     def export_rows(self) -> Iterator[dict[str, Any]]:
         """Every claim with its article, stored matches, verdict and audit trail."""
+        # Here, not at the top: the review UI opens a Workspace before its first screen, and
+        # the extraction package (its compiled patterns) is not needed for that.
+        from workbench.extract.claimant import guess_claimant
+
         for claim in self.claims():
             original, article_url, article_published, article_text, details = self._claim_extras(
                 claim.id

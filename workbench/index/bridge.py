@@ -77,11 +77,11 @@ def _place_codes() -> tuple[dict[str, str], list[tuple[tuple[str, ...], str]]]:
     return single, multi
 
 
-@lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
+    # The word index's list, folded the same way, read without bm25s's package start-up.
+    from workbench.index.tokens import _stopwords as stopwords
 
-    return frozenset(_fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_FRENCH))
+    return stopwords()
 
 
 def transliterate_fr(name: str) -> str:

@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
-# Elided articles and pronouns ("l'enquête", "qu'il") carry no content: keep the word after.
-_ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu)['’]")
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
-
-    return frozenset(_fold(w) for w in (*STOPWORDS_EN, *STOPWORDS_FRENCH))
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case, accent-folded word tokens without French/English stop words."""
-    stop = _stopwords()
-    tokens = []
-    for match in _WORD.finditer(text):
-        word = _ELISION.sub("", _fold(match.group()))
-        word = word.replace("’", "'")
-        if word and word not in stop:
-            tokens.append(word)
-    return tokens
+# The tokenizer lives apart (no numpy, no bm25s) for the review UI's first screen; the names
+# stay importable from here.
+from workbench.index.tokens import _ELISION, _WORD, _fold, _stopwords, tokenize  # noqa: F401
 
 
 def _words(text: str, lang: str) -> list[str]:

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer
 from workbench.errors import DamagedWorkspaceError, WorkbenchError
 from workbench.history import hidden_line, visible_history
 from workbench.queue import list_queue, load_position, progress, save_position
+from workbench.review.article_view import ArticleScreen, article_view_data
 from workbench.review.data import ArticleContexts, Context, claim_matches
 from workbench.review.filters import QueueFilter
 from workbench.review.highlight import shared_spans, terms
@@ -40,7 +41,12 @@ from workbench.review.modals import (
     PromptDialog,
 )
 from workbench.review.widgets.claim import ClaimView
-from workbench.review.widgets.evidence import EvidenceDetail, EvidenceList, format_signals
+from workbench.review.widgets.evidence import (
+    MARKS_LEGEND,
+    EvidenceDetail,
+    EvidenceList,
+    format_signals,
+)
 from workbench.review.widgets.header import ReviewHeader
 from workbench.review.widgets.legend import VerdictKeys
 from workbench.review.widgets.queue import ClaimQueue
@@ -807,7 +813,34 @@ class ReviewApp(App[None]):
     def action_help(self) -> None:
         keys = self._keys_by_id()
         unique = {b.id: b for b in REVIEW_BINDINGS}.values()
-        self.push_screen(HelpScreen([(keys[b.id], b.description) for b in unique if b.id in keys]))
+        rows = [(keys[b.id], b.description) for b in unique if b.id in keys]
+        self.push_screen(HelpScreen(rows, MARKS_LEGEND))
+
+    def action_article(self) -> None:
+        """The whole article, this claim highlighted, the others marked; enter jumps."""
+        if self.claim is None:
+            return
+        data = self._attempt(
+            "read the article", article_view_data, self.ws, self.claim.id, self.reviewer
+        )
+        if data is None:
+            return
+
+        def jump(claim_id: int | None) -> None:
+            if claim_id is None or (self.claim is not None and claim_id == self.claim.id):
+                return
+            index = self.queue.index_of(claim_id)
+            if index is None:
+                self.notify(
+                    f"Claim {claim_id} is not in this queue ({self.queue_filter.describe()}): "
+                    "f changes the filter.",
+                    severity="warning",
+                    timeout=5,
+                )
+            else:
+                self._move_to(index)
+
+        self.push_screen(ArticleScreen(data.title, data.text, data.claims, data.current), jump)
 
     # ----- workers -------------------------------------------------------------------------
     def _retriever_in(self, workspace: Workspace) -> Any:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.chunk import sentence_spans
-from workbench.extract.claimant import guess_claimant
 from workbench.workspace import Workspace
 
 
@@ -56,7 +55,11 @@ class ArticleContexts:
         text, spans, published = self._articles[article_id]
         if not text or not 0 <= start < end <= len(text):
             return Context("", "", "", published=published)
-        claimant = claimant or guess_claimant(text[start:end], text)
+        if not claimant:
+            # Only for claims stored before extraction kept a claimant: not on every start.
+            from workbench.extract.claimant import guess_claimant
+
+            claimant = guess_claimant(text[start:end], text)
         inside = [i for i, (s, e) in enumerate(spans) if s < end and e > start]
         if not inside:
             return Context("", text[start:end], "", claimant, published)

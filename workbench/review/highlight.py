@@ -9,7 +9,7 @@ from functools import lru_cache
 from rich.text import Text
 
 from workbench.index.bridge import bridge_tokens
-from workbench.index.lexical import tokenize
+from workbench.index.tokens import tokenize
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 # Bridge tokens spanning several words: dates ("14 May"), numbers ("1 550"), places

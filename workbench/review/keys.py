@@ -115,6 +115,20 @@ AGREEMENT_BINDINGS: list[Binding] = [
     Binding("G", "close", "Close", id="agreement-close", show=False),
 ]
 
+# The whole-article view (`a`).
+ARTICLE_BINDINGS: list[Binding] = [
+    *CLOSE_BINDINGS,
+    # The key that opened the view closes it again.
+    Binding("a", "close", "Close", id="article-close", show=False),
+    Binding("j,down", "scroll(1)", "Scroll down", id="article-down", show=False),
+    Binding("k,up", "scroll(-1)", "Scroll up", id="article-up", show=False),
+    Binding("pagedown,space", "page(1)", "Page down", id="article-page-down", show=False),
+    Binding("pageup", "page(-1)", "Page up", id="article-page-up", show=False),
+    Binding("n,tab", "select(1)", "Next claim", id="article-next-claim"),
+    Binding("p,shift+tab", "select(-1)", "Previous claim", id="article-previous-claim"),
+    Binding("enter", "go", "Go to the claim", id="article-go"),
+]
+
 BINDING_IDS = frozenset(
     b.id
     for b in (
@@ -125,6 +139,7 @@ BINDING_IDS = frozenset(
         *HISTORY_BINDINGS,
         *ADJUDICATION_BINDINGS,
         *AGREEMENT_BINDINGS,
+        *ARTICLE_BINDINGS,
     )
     if b.id is not None
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.events import Resize
 from textual.screen import ModalScreen
@@ -31,31 +32,56 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [*HELP_BINDINGS]
 
-    def __init__(self, rows: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, rows: list[tuple[str, str]], marks: list[tuple[str, str]] | None = None
+    ) -> None:
+        """`rows`: (keys, what they do); `marks`: (mark, what it means) of the evidence list."""
         super().__init__()
         self.rows = rows
+        self.marks = marks or []
 
     def compose(self) -> ComposeResult:
         table = Text()
-        width = max((len(keys) for keys, _ in self.rows), default=0)
+        width = max((len(keys) for keys, _ in self.rows + self.marks), default=0)
         for keys, description in self.rows:
             table.append(keys.ljust(width + 2), style="bold")
             table.append(description + "\n")
+        if self.marks:
+            table.append("\nMarks beside the evidence\n", style="bold underline")
+            for mark, meaning in self.marks:
+                table.append(mark.ljust(width + 2), style="bold")
+                table.append(meaning + "\n")
         with Vertical(classes="dialog help"):
             yield Label("Keys", classes="dialog-title")
-            yield VerticalScroll(Static(table))
+            # Focused, so that up/down/pgup/pgdn scroll it: the list is longer than 24 rows.
+            yield VerticalScroll(Static(table), id="help-keys")
             yield Label(
-                "escape closes · keys can be remapped in config.toml [keys]", classes="hint"
+                "↑↓ scroll · escape closes · keys can be remapped in config.toml [keys]",
+                classes="hint",
             )
+
+    def on_mount(self) -> None:
+        self.query_one("#help-keys").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)
 
 
-class TextDialog(ModalScreen[str | None]):
-    """Edit a text; dismissed with the new text (ctrl+s or enter) or None (escape)."""
+class EditorArea(TextArea):
+    """A text area where ctrl+a selects everything, as in most editors (TextArea's own
+    ctrl+a goes to the line start, and its select-all key is F7)."""
 
-    BINDINGS = [*SAVE_BINDINGS]
+    BINDINGS = [
+        Binding("ctrl+a", "select_all", "Select all", id="dialog-select-all", priority=True),
+    ]
+
+
+class TextDialog(ModalScreen[str | None]):
+    """Edit a text; dismissed with the new text (ctrl+s) or None (escape); enter is a new line."""
+
+    # Subclasses add to these (Textual merges a class's BINDINGS with its bases').
+    BINDINGS = [b for b in SAVE_BINDINGS if b.id != "dialog-save-enter"]
+    HINT = "enter: new line · ctrl+s saves · ctrl+a selects all · escape cancels"
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()
@@ -64,9 +90,10 @@ class TextDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield TextArea(self.initial, soft_wrap=True, id="dialog-text")
-            yield Label("ctrl+s or enter saves · escape cancels", classes="hint")
+            # Text, never a string: the title may quote what a reviewer typed.
+            yield Label(Text(self.title_text), classes="dialog-title")
+            yield EditorArea(self.initial, soft_wrap=True, id="dialog-text")
+            yield Label(self.HINT, classes="hint")
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)
@@ -81,14 +108,17 @@ class TextDialog(ModalScreen[str | None]):
 
 
 class NoteDialog(TextDialog):
-    """The reviewer's note on a claim."""
+    """The reviewer's note on a claim: several lines, enter starts a new one."""
 
     def __init__(self, claim_id: int, note: str) -> None:
         super().__init__(f"Note on claim {claim_id}", note)
 
 
 class EditClaimDialog(TextDialog):
-    """The claim's wording; saving it re-matches the claim."""
+    """The claim's wording, one sentence: enter saves too; saving it re-matches the claim."""
+
+    BINDINGS = [b for b in SAVE_BINDINGS if b.id == "dialog-save-enter"]
+    HINT = "ctrl+s or enter saves · ctrl+a selects all · escape cancels"
 
     def __init__(self, claim_id: int, text: str) -> None:
         super().__init__(f"Reword claim {claim_id} (its evidence is then matched again)", text)

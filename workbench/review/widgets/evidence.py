@@ -21,6 +21,14 @@ STATUS_MARKS = {
     "caution": ("!", "yellow"),
     "agrees": ("✓", "green"),
 }
+# What each mark of the evidence list means, for the help screen.
+MARKS_LEGEND = [
+    (CITED_MARK, "you cite this passage"),
+    (f"{STATUS_MARKS['agrees'][0]}n", "n facts of the claim (names, places, dates, numbers) agree"),
+    (f"{STATUS_MARKS['conflicts'][0]}n", "n facts conflict with the claim: read it closely"),
+    (STATUS_MARKS["caution"][0], "a caution: the passage hedges, or is dated before the event"),
+    (COUNTER_MARK, "counter-evidence: ranked lower, shown because it conflicts"),
+]
 EVIDENCE_WIDTH = 20
 PUBLISHER_WIDTH = 12
 
