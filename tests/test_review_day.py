@@ -227,3 +227,29 @@ async def test_a_shows_the_whole_article_and_enter_jumps_to_a_claim(workspace: P
         assert app.claim.id != first
         await pilot.press("a", "a")  # the key that opens it closes it
         assert not isinstance(app.screen, ArticleScreen)
+
+
+@run_async
+async def test_export_never_replaces_a_file_without_asking(workspace: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.jsonl"
+    target.write_text("last week's report\n")
+    os.chmod(target, 0o644)
+    app = _app(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+e")
+        app.screen.query_one("Input").value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "exists: replace it?" in " ".join(
+            str(label.render()) for label in app.screen.query("Label")
+        )
+        await pilot.press("n")
+        await app.workers.wait_for_complete()
+        assert target.read_text() == "last week's report\n"
+        await pilot.press("ctrl+e")
+        app.screen.query_one("Input").value = str(target)
+        await pilot.press("enter", "y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert target.read_text().startswith("{")
+    assert target.stat().st_mode & 0o777 == 0o644

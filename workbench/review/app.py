@@ -32,6 +32,7 @@ from workbench.review.messages import (
     RematchFailed,
 )
 from workbench.review.modals import (
+    ConfirmDialog,
     EditClaimDialog,
     FilterDialog,
     HelpScreen,
@@ -793,8 +794,25 @@ class ReviewApp(App[None]):
             return
 
         def start(path: str | None) -> None:
-            if path is not None and path.strip():
-                self._export(Path(path.strip()).expanduser())
+            if path is None or not path.strip():
+                return
+            target = Path(path.strip()).expanduser()
+            if not target.exists():
+                self._export(target)
+                return
+            size = target.stat().st_size if target.is_file() else 0
+
+            def replace_it(yes: bool | None) -> None:
+                if yes:
+                    self._export(target)
+                else:
+                    self.notify(f"Not exported: {target} kept as it was.", timeout=3)
+
+            # Never replaced without asking: it may be last week's report, or anything else.
+            self.push_screen(
+                ConfirmDialog(f"{target.name} exists: replace it?", f"{target} ({size:,} bytes)"),
+                replace_it,
+            )
 
         self.push_screen(
             PromptDialog("Export every claim as JSONL to", DEFAULT_EXPORT, DEFAULT_EXPORT), start

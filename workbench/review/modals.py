@@ -149,6 +149,29 @@ class PromptDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes-or-no question; dismissed with True on y, False on n or escape."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm-no"),
+    ]
+
+    def __init__(self, title: str, detail: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog prompt"):
+            yield Label(self.title_text, classes="dialog-title")
+            yield Label(Text(self.detail))  # a path or a name: shown as typed, never markup
+            yield Label("y replaces it · n or escape keeps it", classes="hint")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
 class PassageScreen(ModalScreen[None]):
     """An evidence passage in full, with its provenance and the shared terms marked."""
 
