@@ -28,6 +28,32 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        # The installed package's metadata, read only when asked: `-h` stays fast.
+        from importlib.metadata import version
+
+        typer.echo(f"workbench {version('factcheck-workbench')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the workbench's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    # No docstring: the app's help above is the top-level help.
+    pass
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 WorkspaceOpt = Annotated[
@@ -1067,7 +1093,13 @@ def claims(
     status: Annotated[str, typer.Option(help="all, unreviewed or reviewed.")] = "all",
     verdict: Annotated[str | None, typer.Option("--verdict", help="Only this verdict.")] = None,
     article: Annotated[str | None, typer.Option(help="Only this article's claims.")] = None,
-    search: Annotated[str | None, typer.Option(help="Only claims whose text has this.")] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            help="Only claims whose text or note has this, ignoring case and accents "
+            "('reunion' finds 'Réunion').",
+        ),
+    ] = None,
     assigned_to: Annotated[
         str | None,
         typer.Option(

@@ -137,11 +137,7 @@ def visible_history(
     policy = policy_of(workspace)
     if viewer is None or not policy.double or policy.is_editor(viewer):
         return events, 0
-    own_verdict = workspace.conn.execute(
-        "SELECT 1 FROM reviews WHERE claim_id = ? AND reviewer = ? AND verdict != ''",
-        (claim_id, viewer),
-    ).fetchone()
-    if own_verdict is not None:
+    if workspace.has_verdict_by(claim_id, viewer):
         return events, 0
     shown = [
         e

@@ -34,66 +34,29 @@ def list_queue(
     """Claims in review order (article, then position in it), filtered in SQL. With
     `reviewer` (double review), the verdicts and notes are that reviewer's own reviews, not
     the final verdicts: the queue of a blind reviewer. `assigned_to`: only the claims assigned
-    to that reviewer. `queue_of`: that reviewer's own queue, "mine" (see `_MINE`)."""
+    to that reviewer. `queue_of`: that reviewer's own queue, "mine" (see `store.queue._MINE`).
+    `search` ignores case and accents: 'reunion' and 'RÉUNION' find 'réunion'
+    (`textfold.fold`); a `%` or `_` in it is that character, not a wildcard."""
     if status not in STATUSES:
         from workbench.errors import InputError
 
         raise InputError(f"unknown status {status!r}; use one of: {', '.join(STATUSES)}")
-    join, params = _verdicts_of(reviewer)
-    sql = (
-        "SELECT c.id, c.text, a.name, c.score, COALESCE(v.verdict, ''), c.lang FROM claims c "
-        f"JOIN articles a ON a.id = c.article_id {join}"
-    )
-    where: list[str] = []
-    if status == "unreviewed":
-        where.append("COALESCE(v.verdict, '') = ''")
-    elif status == "reviewed":
-        where.append("COALESCE(v.verdict, '') != ''")
-    if verdict:
-        where.append("v.verdict = ?")
-        params.append(verdict)
-    if article:
-        where.append("a.name = ?")
-        params.append(article)
-    if assigned_to is not None:
-        where.append("c.id IN (SELECT claim_id FROM assignments WHERE reviewer = ?)")
-        params.append(assigned_to)
+    needed = 1
     if queue_of is not None:
         from workbench.verdicts import policy_of
 
-        where.append(_MINE)
-        params += [queue_of, queue_of, 2 if policy_of(workspace).double else 1]
-    if search:
-        # Case-insensitive for ASCII in SQLite; good enough to find a claim by a word or name.
-        where.append("(c.text LIKE ? OR COALESCE(v.note, '') LIKE ?)")
-        params += [f"%{search}%", f"%{search}%"]
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY a.id, c.start, c.id"
-    return [QueueRow(*row) for row in workspace.conn.execute(sql, params)]
-
-
-# A reviewer's own queue: the claims assigned to them, and the claims that still need their
-# review: no final verdict, no review of theirs, and fewer reviewers on it (assigned, or who
-# gave a review) than the mode needs. A claim already assigned to enough others is theirs, not
-# this reviewer's; one nobody was assigned to stays open to anyone, as without assignments.
-_MINE = (
-    "(c.id IN (SELECT claim_id FROM assignments WHERE reviewer = ?) OR ("
-    "NOT EXISTS (SELECT 1 FROM verdicts f WHERE f.claim_id = c.id AND f.verdict != '')"
-    " AND NOT EXISTS (SELECT 1 FROM reviews m WHERE m.claim_id = c.id AND m.reviewer = ?"
-    " AND m.verdict != '')"
-    " AND (SELECT COUNT(*) FROM assignments s WHERE s.claim_id = c.id)"
-    " + (SELECT COUNT(*) FROM reviews r WHERE r.claim_id = c.id AND r.verdict != ''"
-    " AND NOT EXISTS (SELECT 1 FROM assignments s WHERE s.claim_id = c.id"
-    " AND s.reviewer = r.reviewer)) < ?))"
-)
-
-
-def _verdicts_of(reviewer: str | None) -> tuple[str, list[str]]:
-    """The join that gives each claim its verdict `v`: the final one, or `reviewer`'s own."""
-    if reviewer is None:
-        return "LEFT JOIN verdicts v ON v.claim_id = c.id", []
-    return "LEFT JOIN reviews v ON v.claim_id = c.id AND v.reviewer = ?", [reviewer]
+        needed = 2 if policy_of(workspace).double else 1
+    rows = workspace.queue_rows(
+        status=status,
+        verdict=verdict,
+        article=article,
+        search=search,
+        reviewer=reviewer,
+        assigned_to=assigned_to,
+        queue_of=queue_of,
+        needed=needed,
+    )
+    return [QueueRow(*row) for row in rows]
 
 
 def progress(workspace: Workspace, reviewer: str | None = None) -> dict[str, tuple[int, int]]:
@@ -101,16 +64,10 @@ def progress(workspace: Workspace, reviewer: str | None = None) -> dict[str, tup
     own reviews when given, as `list_queue`)."""
     out: dict[str, tuple[int, int]] = {}
     reviewed_all = total_all = 0
-    join, params = _verdicts_of(reviewer)
-    for name, reviewed, total in workspace.conn.execute(
-        "SELECT a.name, SUM(CASE WHEN COALESCE(v.verdict, '') != '' THEN 1 ELSE 0 END), "
-        f"COUNT(*) FROM claims c JOIN articles a ON a.id = c.article_id {join} "
-        "GROUP BY a.id ORDER BY a.id",
-        params,
-    ):
-        out[name] = (int(reviewed), int(total))
-        reviewed_all += int(reviewed)
-        total_all += int(total)
+    for name, reviewed, total in workspace.progress_rows(reviewer):
+        out[name] = (reviewed, total)
+        reviewed_all += reviewed
+        total_all += total
     out[""] = (reviewed_all, total_all)
     return out
 

@@ -19,6 +19,7 @@ from typing import Any
 from workbench.errors import ConflictError, InputError, NotAllowedError
 from workbench.scale import BY_ID, parse_verdict
 from workbench.settings import ReviewPolicy, review_policy
+from workbench.store.reviews import ReviewFields, ReviewStore
 from workbench.workspace import Workspace
 
 
@@ -94,22 +95,23 @@ def get_state(
     double = (policy or policy_of(workspace)).double
     if reviewer is not None and double:
         return _own_review(workspace, claim_id, reviewer)
-    row = workspace.conn.execute(
-        "SELECT verdict, note, cited FROM verdicts WHERE claim_id = ?", (claim_id,)
-    ).fetchone()
-    if row is None:
-        return ReviewState()
-    return ReviewState(row[0], row[1], tuple(json.loads(row[2])))
+    return _state_of(workspace.final_verdict(claim_id))
 
 
 def _own_review(workspace: Workspace, claim_id: int, reviewer: str) -> ReviewState:
-    row = workspace.conn.execute(
-        "SELECT verdict, note, cited FROM reviews WHERE claim_id = ? AND reviewer = ?",
-        (claim_id, reviewer),
-    ).fetchone()
-    if row is None:
+    return _state_of(workspace.review_by(claim_id, reviewer))
+
+
+def _state_of(fields: ReviewFields | None) -> ReviewState:
+    if fields is None:
         return ReviewState()
-    return ReviewState(row[0], row[1], tuple(json.loads(row[2])))
+    verdict, note, cited = fields
+    return ReviewState(verdict, note, tuple(cited))
+
+
+def _fields(state: ReviewState) -> ReviewFields:
+    """A state as the store writes it."""
+    return state.verdict, state.note, list(state.cited)
 
 
 # SQLite stores 64-bit integers: an id outside them names no row, and passing one to the
@@ -119,10 +121,7 @@ _SQLITE_IDS = range(-(2**63), 2**63)
 
 
 def _require_claim(workspace: Workspace, claim_id: int) -> None:
-    if (
-        claim_id not in _SQLITE_IDS
-        or not workspace.conn.execute("SELECT 1 FROM claims WHERE id = ?", (claim_id,)).fetchone()
-    ):
+    if claim_id not in _SQLITE_IDS or not workspace.has_claim(claim_id):
         raise InputError(f"no claim with id {claim_id} in {workspace.root}")
 
 
@@ -194,43 +193,14 @@ def _write(
             if own == mine:
                 own = None  # nothing of the writer's own changed (an undo of nothing, say)
         if own is not None:
-            conn.execute(
-                "INSERT INTO reviews(claim_id, reviewer, verdict, note, cited, created_at,"
-                " updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(claim_id, reviewer) DO UPDATE"
-                " SET verdict = excluded.verdict, note = excluded.note, cited = excluded.cited,"
-                " updated_at = excluded.updated_at",
-                (claim_id, reviewer, own.verdict, own.note, _cited_json(own), at, at),
-            )
+            workspace.save_review(conn, claim_id, reviewer, _fields(own), at)
         if not policy.double:
             # Single mode: the review is the claim's verdict, as a lone reviewer works.
-            _set_final(conn, claim_id, state, reviewer, "review", at)
+            workspace.save_final(conn, claim_id, _fields(state), reviewer, "review", at)
         elif first != state:
             _decide(workspace, claim_id, reviewer, at, first.verdict != state.verdict)
     action = ", ".join(dict.fromkeys(action for action, _ in steps))
     return Change(claim_id, action, first, state)
-
-
-def _cited_json(state: ReviewState) -> str:
-    return json.dumps(list(state.cited), ensure_ascii=False)
-
-
-def _set_final(
-    conn: Any, claim_id: int, state: ReviewState, reviewer: str, decided_by: str, at: str
-) -> None:
-    """Write the claim's final verdict; a change to it withdraws an editor's approval (what
-    was approved is no longer what would be published)."""
-    conn.execute(
-        "INSERT INTO verdicts(claim_id, verdict, note, reviewer, cited, updated_at, decided_by)"
-        " VALUES (?,?,?,?,?,?,?) ON CONFLICT(claim_id) DO UPDATE SET"
-        " approved_by = CASE WHEN verdicts.verdict = excluded.verdict AND verdicts.note ="
-        " excluded.note AND verdicts.cited = excluded.cited THEN verdicts.approved_by ELSE '' END,"
-        " approved_at = CASE WHEN verdicts.verdict = excluded.verdict AND verdicts.note ="
-        " excluded.note AND verdicts.cited = excluded.cited THEN verdicts.approved_at ELSE '' END,"
-        " verdict = excluded.verdict, note = excluded.note, reviewer = excluded.reviewer,"
-        " cited = excluded.cited, updated_at = excluded.updated_at,"
-        " decided_by = excluded.decided_by",
-        (claim_id, state.verdict, state.note, reviewer, _cited_json(state), at, decided_by),
-    )
 
 
 def reviews_of(workspace: Workspace, claim_id: int) -> list[dict[str, Any]]:
@@ -248,20 +218,19 @@ def _decide(
     workspace turned to double review (`decided_by` review) stands until a review's verdict
     changes: a note alone does not undo it."""
     conn = workspace.conn
-    row = conn.execute("SELECT decided_by FROM verdicts WHERE claim_id = ?", (claim_id,)).fetchone()
-    if row is not None and (
-        row[0] == "adjudication" or (row[0] == "review" and not verdict_changed)
-    ):
+    decided = workspace.decided_by(claim_id)
+    if decided == "adjudication" or (decided == "review" and not verdict_changed):
         return
     given = [r for r in reviews_of(workspace, claim_id) if r["verdict"]]
     old = get_state(workspace, claim_id)
     if len(given) >= 2 and len({r["verdict"] for r in given}) == 1:
         new = _merged(given)
-        if row is None or old != new:
-            _set_final(conn, claim_id, new, "+".join(r["reviewer"] for r in given), "agreement", at)
+        if decided is None or old != new:
+            by = "+".join(r["reviewer"] for r in given)
+            workspace.save_final(conn, claim_id, _fields(new), by, "agreement", at)
             _audit(conn, claim_id, at, reviewer, "final (reviews agree)", old, new)
-    elif row is not None:
-        conn.execute("DELETE FROM verdicts WHERE claim_id = ?", (claim_id,))
+    elif decided is not None:
+        workspace.drop_final(conn, claim_id)
         what = "in dispute" if len(given) >= 2 else "needs a second review"
         _audit(conn, claim_id, at, reviewer, f"no final verdict ({what})", old, ReviewState())
 
@@ -278,18 +247,17 @@ def _merged(reviews: Sequence[dict[str, Any]]) -> ReviewState:
 
 
 def _audit(conn: Any, claim_id: int, at: str, who: str, action: str, old: Any, new: Any) -> None:
-    conn.execute(
-        "INSERT INTO audit_log(claim_id, at, reviewer, action, old, new, note) "
-        "VALUES (?,?,?,?,?,?,?)",
-        (
-            claim_id,
-            at,
-            who,
-            action,
-            old.as_json() if isinstance(old, ReviewState) else json.dumps(old),
-            new.as_json() if isinstance(new, ReviewState) else json.dumps(new),
-            new.note if isinstance(new, ReviewState) else "",
-        ),
+    """One audit row in the caller's transaction (`conn`): a ReviewState as its JSON, any other
+    state (an edit's wording, an assignment) as plain JSON."""
+    ReviewStore.record_audit(
+        conn,
+        claim_id,
+        at,
+        who,
+        action,
+        old.as_json() if isinstance(old, ReviewState) else json.dumps(old),
+        new.as_json() if isinstance(new, ReviewState) else json.dumps(new),
+        new.note if isinstance(new, ReviewState) else "",
     )
 
 
@@ -407,7 +375,8 @@ def restore(
     return _write(workspace, claim_id, reviewer, [(action, lambda old: state)], expected)
 
 
-# Rows the workbench files itself when reviews decide (or stop deciding) a final verdict.
+# Rows the workbench files itself when reviews decide (or stop deciding) a final verdict: the
+# action, then a LIKE pattern of actions.
 _DERIVED = ("final (reviews agree)", "no final verdict%")
 
 
@@ -424,15 +393,12 @@ def _changed_since(
     one of theirs (another window), never one of the rows the workbench derives, and naming
     someone else's action would break the blind. `only`: the one kind of action that can
     overtake this write (an `edit` is overtaken by another edit, not by a verdict)."""
-    mine = reviewer is not None and policy_of(workspace).double
-    sql, params = "SELECT reviewer, at, action FROM audit_log WHERE claim_id = ?", [claim_id]
-    if mine:
-        sql += " AND reviewer = ? AND action != ? AND action NOT LIKE ?"
-        params += [reviewer, *_DERIVED]
-    if only is not None:
-        sql += " AND action = ?"
-        params.append(only)
-    row = workspace.conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+    if reviewer is not None and policy_of(workspace).double:
+        row = workspace.last_audit(
+            claim_id, by=reviewer, skip=_DERIVED[:1], skip_like=_DERIVED[1:], only=only
+        )
+    else:
+        row = workspace.last_audit(claim_id, only=only)
     who = f" ({row[2]} by {row[0] or 'someone'} at {row[1]})" if row else ""
     return (
         f"claim {claim_id} was changed since{who}: nothing done ({action}), to keep that "
@@ -457,9 +423,8 @@ def decision_basis(workspace: Workspace, claim_id: int) -> dict[str, Any]:
     keeps the basis it displayed and passes it to `adjudicate` and `approve` as `expected`:
     a reviewer's change, another editor's decision or a new wording since is then refused,
     not decided over."""
-    row = workspace.conn.execute("SELECT text FROM claims WHERE id = ?", (claim_id,)).fetchone()
     return {
-        "claim": row[0] if row is not None else None,
+        "claim": workspace.claim_text(claim_id),
         "final": workspace.verdict_record(claim_id),
         "reviews": reviews_of(workspace, claim_id),
     }
@@ -513,7 +478,7 @@ def adjudicate(
             raise InputError(f"claim {claim_id} has no review yet: nothing to adjudicate")
         chosen = tuple(cited) if cited is not None else _merged(given).cited
         new = ReviewState(verdict_id, note if note is not None else old.note, chosen)
-        _set_final(conn, claim_id, new, editor, "adjudication", at)
+        workspace.save_final(conn, claim_id, _fields(new), editor, "adjudication", at)
         # An adjudication is a decision even when it keeps the verdict: approval stands
         # only if nothing changed, as for any final verdict.
         _audit(conn, claim_id, at, editor, "adjudicate", old, new)
@@ -541,17 +506,7 @@ def approve(
     approved = []
     with workspace.transaction() as conn:
         # Read and compared inside the transaction: the verdict approved is the one checked.
-        finals = (
-            dict(
-                conn.execute(
-                    "SELECT claim_id, approved_by FROM verdicts WHERE verdict != ''"
-                    f" AND claim_id IN ({','.join('?' * len(claim_ids))})",
-                    list(claim_ids),
-                ).fetchall()
-            )
-            if claim_ids
-            else {}
-        )
+        finals = workspace.final_approvals(claim_ids)
         for claim_id in dict.fromkeys(claim_ids):
             seen = (expected or {}).get(claim_id)
             now = decision_basis(workspace, claim_id) if seen is not None else None
@@ -567,10 +522,7 @@ def approve(
         for claim_id in dict.fromkeys(claim_ids):
             if finals[claim_id]:
                 continue  # already approved: approving again changes nothing
-            conn.execute(
-                "UPDATE verdicts SET approved_by = ?, approved_at = ? WHERE claim_id = ?",
-                (editor, at, claim_id),
-            )
+            workspace.set_approval(conn, claim_id, editor, at)
             _audit(conn, claim_id, at, editor, "approve", {"approved_by": ""},
                    {"approved_by": editor, "approved_at": at})  # fmt: skip
             approved.append(claim_id)
@@ -579,9 +531,7 @@ def approve(
 
 def claim_status(workspace: Workspace, claim_id: int) -> str:
     """Where a claim stands: unreviewed, needs a second review, in dispute, final, approved."""
-    given = workspace.conn.execute(
-        "SELECT COUNT(*) FROM reviews WHERE claim_id = ? AND verdict != ''", (claim_id,)
-    ).fetchone()[0]
+    given = workspace.verdicts_given(claim_id)
     return status_of(workspace.verdict_record(claim_id), given, policy_of(workspace).double)
 
 
@@ -610,18 +560,12 @@ def edit_claim(
         raise InputError("a claim cannot be empty")
     _require_claim(workspace, claim_id)
     with workspace.transaction() as conn:
-        old = conn.execute("SELECT text FROM claims WHERE id = ?", (claim_id,)).fetchone()[0]
+        old = workspace.claim_text(claim_id)
         if expected is not None and old != expected:
             raise ConflictError(_changed_since(workspace, claim_id, "edit", only="edit"))
-        conn.execute(
-            # The reviewer's wording is also what matching searches with from now on.
-            "UPDATE claims SET original_text = COALESCE(original_text, text), text = ?, "
-            "standalone = ? WHERE id = ?",
-            (text, text, claim_id),
-        )
-        # The old wording's vectors would let verdict memory compare the wrong text; the
-        # re-match stores the new ones.
-        conn.execute("DELETE FROM claim_vectors WHERE claim_id = ?", (claim_id,))
+        # The reviewer's wording is also what matching searches with from now on, and the
+        # old wording's vectors go (`reword_claim`).
+        workspace.reword_claim(conn, claim_id, text)
         _audit(conn, claim_id, _now(), reviewer, "edit", old, text)
 
 

@@ -1,1 +1,1 @@
-"""Provides the workspace store by concern: connection, schema, evidence, claims, reviews."""
+"""Provides the workspace store by concern: connection, schema, evidence, claims, reviews, queue."""

@@ -142,6 +142,30 @@ class ClaimStore(Store):
             for r in rows
         ]
 
+    def has_claim(self, claim_id: int) -> bool:
+        """Whether a claim with this id is stored. `claim_id` must be one of SQLite's 64-bit
+        integers (the driver raises OverflowError for others: `verdicts._SQLITE_IDS`)."""
+        row = self.conn.execute("SELECT 1 FROM claims WHERE id = ?", (claim_id,)).fetchone()
+        return row is not None
+
+    def claim_text(self, claim_id: int) -> str | None:
+        """A claim's current wording, None when there is no such claim."""
+        row = self.conn.execute("SELECT text FROM claims WHERE id = ?", (claim_id,)).fetchone()
+        return None if row is None else row[0]
+
+    def reword_claim(self, conn: sqlite3.Connection, claim_id: int, text: str) -> None:
+        """Give a claim a reviewer's wording, inside the caller's transaction (`conn`), which
+        writes its audit row: the extracted wording is kept (`original_text`, set once), and
+        matching searches with the new one from now on (`standalone`)."""
+        conn.execute(
+            "UPDATE claims SET original_text = COALESCE(original_text, text), text = ?, "
+            "standalone = ? WHERE id = ?",
+            (text, text, claim_id),
+        )
+        # The old wording's vectors would let verdict memory compare the wrong text; the
+        # re-match stores the new ones.
+        conn.execute("DELETE FROM claim_vectors WHERE claim_id = ?", (claim_id,))
+
     def article_id(self, content_hash: str) -> int | None:
         row = self.conn.execute(
             "SELECT id FROM articles WHERE content_hash = ?", (content_hash,)

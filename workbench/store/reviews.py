@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from workbench.store.claims import QUERY_SQL
 from workbench.store.connection import Store
 
+# A review's or final verdict's fields as `verdicts.ReviewState` holds them: verdict, note,
+# cited passages.
+ReviewFields = tuple[str, str, list[dict[str, Any]]]
+
+
+def _cited_json(cited: Sequence[dict[str, Any]]) -> str:
+    # The final verdict's upsert compares this text to tell whether anything changed.
+    return json.dumps(list(cited), ensure_ascii=False)
+
 
 class ReviewStore(Store):
-    """Reads of the verdicts and the audit log (reviewer actions write them: `verdicts.py`)."""
+    """Reviews, final verdicts, approvals, assignments and the audit log. The rules that decide
+    what to write (modes, blind review, conflicts) are the reviewer actions' (`verdicts.py`);
+    the writes here run inside their transaction, which they pass as `conn`."""
 
     def reviewed_claims(self, exclude: int | None = None) -> list[dict[str, Any]]:
         """Claims with a verdict (a cleared one or "not a claim" does not count), `exclude` left
@@ -68,6 +80,165 @@ class ReviewStore(Store):
                 (claim_id,),
             )
         ]
+
+    # ----- reviewer actions: reads ---------------------------------------------------------
+    def final_verdict(self, claim_id: int) -> ReviewFields | None:
+        """(verdict, note, cited) of a claim's final verdict, None when it has none."""
+        row = self.conn.execute(
+            "SELECT verdict, note, cited FROM verdicts WHERE claim_id = ?", (claim_id,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1], json.loads(row[2]))
+
+    def review_by(self, claim_id: int, reviewer: str) -> ReviewFields | None:
+        """(verdict, note, cited) of `reviewer`'s own review of a claim, None when none."""
+        row = self.conn.execute(
+            "SELECT verdict, note, cited FROM reviews WHERE claim_id = ? AND reviewer = ?",
+            (claim_id, reviewer),
+        ).fetchone()
+        return None if row is None else (row[0], row[1], json.loads(row[2]))
+
+    def has_verdict_by(self, claim_id: int, reviewer: str) -> bool:
+        """Whether `reviewer`'s own review of a claim gives a verdict."""
+        row = self.conn.execute(
+            "SELECT 1 FROM reviews WHERE claim_id = ? AND reviewer = ? AND verdict != ''",
+            (claim_id, reviewer),
+        ).fetchone()
+        return row is not None
+
+    def verdicts_given(self, claim_id: int) -> int:
+        """How many reviews of a claim give a verdict."""
+        return int(
+            self.conn.execute(
+                "SELECT COUNT(*) FROM reviews WHERE claim_id = ? AND verdict != ''", (claim_id,)
+            ).fetchone()[0]
+        )
+
+    def decided_by(self, claim_id: int) -> str | None:
+        """How a claim's final verdict row was decided ('review', 'agreement',
+        'adjudication'), None when it has no row."""
+        row = self.conn.execute(
+            "SELECT decided_by FROM verdicts WHERE claim_id = ?", (claim_id,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def final_approvals(self, claim_ids: Sequence[int]) -> dict[int, str]:
+        """{claim id: who approved it ('' for nobody yet)} of those of `claim_ids` that have a
+        final verdict; a claim without one is left out."""
+        if not claim_ids:
+            return {}
+        return dict(
+            self.conn.execute(
+                "SELECT claim_id, approved_by FROM verdicts WHERE verdict != ''"
+                f" AND claim_id IN ({','.join('?' * len(claim_ids))})",
+                list(claim_ids),
+            ).fetchall()
+        )
+
+    def last_audit(
+        self,
+        claim_id: int,
+        *,
+        by: str | None = None,
+        skip: Sequence[str] = (),
+        skip_like: Sequence[str] = (),
+        only: str | None = None,
+    ) -> tuple[str, str, str] | None:
+        """(reviewer, at, action) of a claim's latest audit row, None when it has none: `by`
+        that reviewer only, leaving out the actions in `skip` and those matching a LIKE
+        pattern of `skip_like`; `only` that one action."""
+        sql, params = "SELECT reviewer, at, action FROM audit_log WHERE claim_id = ?", [claim_id]
+        if by is not None:
+            sql += " AND reviewer = ?"
+            params.append(by)
+        for action in skip:
+            sql += " AND action != ?"
+            params.append(action)
+        for pattern in skip_like:
+            sql += " AND action NOT LIKE ?"
+            params.append(pattern)
+        if only is not None:
+            sql += " AND action = ?"
+            params.append(only)
+        row = self.conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
+    # ----- reviewer actions: writes, inside the caller's transaction (`conn`) --------------
+    def save_review(
+        self,
+        conn: sqlite3.Connection,
+        claim_id: int,
+        reviewer: str,
+        fields: ReviewFields,
+        at: str,
+    ) -> None:
+        """Write `reviewer`'s review of a claim (verdict, note, cited) as of `at`; its
+        creation time stays that of the first write."""
+        verdict, note, cited = fields
+        conn.execute(
+            "INSERT INTO reviews(claim_id, reviewer, verdict, note, cited, created_at,"
+            " updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(claim_id, reviewer) DO UPDATE"
+            " SET verdict = excluded.verdict, note = excluded.note, cited = excluded.cited,"
+            " updated_at = excluded.updated_at",
+            (claim_id, reviewer, verdict, note, _cited_json(cited), at, at),
+        )
+
+    def save_final(
+        self,
+        conn: sqlite3.Connection,
+        claim_id: int,
+        fields: ReviewFields,
+        reviewer: str,
+        decided_by: str,
+        at: str,
+    ) -> None:
+        """Write a claim's final verdict (verdict, note, cited) by `reviewer`, decided by
+        `decided_by`; a change to its verdict, note or citations withdraws an editor's
+        approval (what was approved is no longer what would be published)."""
+        verdict, note, cited = fields
+        conn.execute(
+            "INSERT INTO verdicts(claim_id, verdict, note, reviewer, cited, updated_at,"
+            " decided_by) VALUES (?,?,?,?,?,?,?) ON CONFLICT(claim_id) DO UPDATE SET"
+            " approved_by = CASE WHEN verdicts.verdict = excluded.verdict AND verdicts.note ="
+            " excluded.note AND verdicts.cited = excluded.cited THEN verdicts.approved_by ELSE ''"
+            " END, approved_at = CASE WHEN verdicts.verdict = excluded.verdict AND verdicts.note"
+            " = excluded.note AND verdicts.cited = excluded.cited THEN verdicts.approved_at ELSE"
+            " '' END, verdict = excluded.verdict, note = excluded.note, reviewer ="
+            " excluded.reviewer, cited = excluded.cited, updated_at = excluded.updated_at,"
+            " decided_by = excluded.decided_by",
+            (claim_id, verdict, note, reviewer, _cited_json(cited), at, decided_by),
+        )
+
+    def drop_final(self, conn: sqlite3.Connection, claim_id: int) -> None:
+        """Remove a claim's final verdict (its reviews no longer decide one)."""
+        conn.execute("DELETE FROM verdicts WHERE claim_id = ?", (claim_id,))
+
+    def set_approval(self, conn: sqlite3.Connection, claim_id: int, editor: str, at: str) -> None:
+        """Record `editor`'s sign-off of a claim's final verdict, as of `at`."""
+        conn.execute(
+            "UPDATE verdicts SET approved_by = ?, approved_at = ? WHERE claim_id = ?",
+            (editor, at, claim_id),
+        )
+
+    @staticmethod
+    def record_audit(
+        conn: sqlite3.Connection,
+        claim_id: int,
+        at: str,
+        who: str,
+        action: str,
+        old: str,
+        new: str,
+        note: str = "",
+    ) -> None:
+        """Add one audit row: `who` did `action` to a claim at `at`, the state before and
+        after as JSON text (`old`, `new`). In the transaction of the change it records, so the
+        two are written together or not at all. Static: a caller that holds only the
+        transaction's connection (`verdicts._audit`) can write it."""
+        conn.execute(
+            "INSERT INTO audit_log(claim_id, at, reviewer, action, old, new, note) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (claim_id, at, who, action, old, new, note),
+        )
 
     def require_article(self, article: str) -> None:
         """Refuse, in one line naming the workspace's articles, an article it does not have."""
