@@ -11,7 +11,7 @@ TORCH := torch==2.13.0
 PIP := pip==26.3
 UV := uv==0.13.9
 
-.PHONY: setup run test lint bench clean lock
+.PHONY: setup run test lint bench clean lock docs reference pictures
 
 setup: $(STAMP)
 
@@ -50,6 +50,21 @@ lint: setup
 
 test: setup lint
 	$(PY) -m pytest -q
+	$(MAKE) docs
+
+# The documentation site, built strictly: a broken link or anchor fails (site/ is ignored).
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+# The generated reference pages (tests/test_docs.py fails when they are out of date).
+reference: setup
+	$(PY) docs/scripts/cli_reference.py
+	$(PY) docs/scripts/keys_reference.py
+	$(PY) docs/scripts/package_map.py
+
+# Every picture in docs/images, from the real app (needs chromium for the HTML report).
+pictures: setup
+	$(PY) docs/scripts/pictures.py
 
 bench: setup
 	$(PY) bench/retrieval.py
@@ -59,4 +74,4 @@ bench: setup
 	$(PY) bench/signals.py
 
 clean:
-	rm -rf $(VENV) .workbench .pytest_cache
+	rm -rf $(VENV) .workbench .pytest_cache site

@@ -25,6 +25,7 @@ from workbench.history import (
 )
 from workbench.review.app import ReviewApp
 from workbench.settings import Settings
+from workbench.undo import History
 from workbench.workspace import Workspace
 
 HOSTILE = "[bold]x[/] <script>alert(1)</script>"
@@ -44,7 +45,7 @@ def _whats(ws: Workspace, claim_id: int) -> list[tuple[str, str, str]]:
 def test_every_action_is_described_in_order(ws: Workspace) -> None:
     first, second = ws.matches(1)[0], ws.matches(1)[1]
     wording = ws.claims([1])[0].text
-    history = verdicts.History()
+    history = History()
     history.record(verdicts.set_verdict(ws, 1, "false", "ana"))
     history.record(verdicts.set_note(ws, 1, "Le rapport dit autre chose.", "ana"))
     history.record(verdicts.cite(ws, 1, first["passage_id"], "ben"))

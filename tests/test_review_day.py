@@ -10,6 +10,7 @@ from reviewdata import hash_retriever, run_async
 from reviewdata import record_notes as _notes
 
 from workbench.embed import HashingEmbedder
+from workbench.errors import ConflictError
 from workbench.export import write_atomic
 from workbench.ingest import ingest
 from workbench.match import add_article, match_claims
@@ -19,7 +20,7 @@ from workbench.review.widgets.claim import ClaimView
 from workbench.review.widgets.evidence import distinct_labels
 from workbench.review.widgets.queue import FULL, NARROW, visible_columns
 from workbench.settings import Settings, load_settings
-from workbench.verdicts import set_verdict
+from workbench.verdicts import get_state, set_verdict
 from workbench.workspace import Workspace
 
 SMALL = (80, 24)
@@ -253,3 +254,130 @@ async def test_export_never_replaces_a_file_without_asking(workspace: Path, tmp_
         await pilot.pause()
     assert target.read_text().startswith("{")
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+# ----- edits, undo across restarts, re-matches that resume --------------------------------
+def _audit_actions(root: Path, claim_id: int) -> list[str]:
+    with Workspace.open(root) as ws:
+        return [row["action"] for row in ws.audit_trail(claim_id)]
+
+
+@run_async
+async def test_the_same_verdict_again_writes_nothing(workspace: Path) -> None:
+    app = _app(workspace, after_verdict="next")
+    async with app.run_test(size=(120, 40)) as pilot:
+        claim = app.claim.id
+        await pilot.press("1")
+        app._move_to(0)
+        await pilot.press("1")  # the verdict it already has
+        app._move_to(0)
+        await pilot.press("1")
+        assert len(app.changes.undo_stack) == 1
+    assert _audit_actions(workspace, claim) == ["verdict"]
+
+
+@run_async
+async def test_u_undoes_an_edit_not_another_claims_verdict(workspace: Path) -> None:
+    app = _app(workspace)
+    async with app.run_test(size=SMALL) as pilot:
+        first = app.claim.id
+        await pilot.press("1")  # a verdict on the first claim, then on to the next
+        claim = app.claim
+        await pilot.press("e")
+        app.screen.query_one("TextArea").text = "Reworded by the reviewer."
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.claim.text == "Reworded by the reviewer."
+        # The new wording is what the claim pane shows first.
+        assert "Reworded by the reviewer." in _screen_text(app).splitlines()[8]
+        await pilot.press("u")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.claim.id == claim.id and app.claim.text == claim.text
+        assert app.verdicts[first] == "false"  # the other claim's verdict is untouched
+        await pilot.press("U")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.claim.text == "Reworded by the reviewer."
+    assert _audit_actions(workspace, claim.id) == ["edit", "undo edit", "redo edit"]
+    with Workspace.open(workspace) as ws:
+        assert not ws.claims([claim.id])[0].stale  # each wording was matched again
+
+
+@run_async
+async def test_undo_survives_a_restart_and_reaches_only_own_actions(workspace: Path) -> None:
+    app = _app(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        mine = app.claim.id
+        await pilot.press("2")
+    with Workspace.open(workspace) as ws:
+        other = ws.claims()[-1].id
+        set_verdict(ws, other, "true", "bob")  # bob's, later: not alice's to undo
+    again = _app(workspace)
+    async with again.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("u")
+        assert again.verdicts[mine] == "" and again.verdicts[other] == "true"
+        await pilot.press("u")  # nothing more of alice's
+        assert again.verdicts[other] == "true"
+
+
+@run_async
+async def test_a_rematch_killed_midway_is_marked_stale_and_resumed(workspace: Path) -> None:
+    from workbench.verdicts import edit_claim
+
+    with Workspace.open(workspace) as ws:
+        claim = ws.claims()[0]
+        before = [m["passage_id"] for m in ws.matches(claim.id)]
+        # What a process killed between the edit and its re-match leaves behind.
+        edit_claim(ws, claim.id, "Pompeo warned Lavrov in Sochi on 14 May 2019.", "alice")
+        assert ws.claims([claim.id])[0].stale
+        assert [m["passage_id"] for m in ws.matches(claim.id)] == before
+    view_lines: list[str] = []
+
+    class Watching(ReviewApp):
+        def _rematch(self, claim_id: int, k: int) -> None:  # type: ignore[override]
+            # The claim pane as it is before the resumed re-match has run.
+            view_lines.append(str(self.query_one(ClaimView).render()))
+            super()._rematch(claim_id, k)
+
+    app = Watching(workspace, "alice", Settings(), retriever_factory=hash_retriever)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.claim.stale
+        assert "re-match pending" not in _screen_text(app)
+    assert view_lines and "evidence stale: re-match pending" in view_lines[0]
+    with Workspace.open(workspace) as ws:
+        assert not ws.claims([claim.id])[0].stale
+        assert ws.pending_rematches() == []
+
+
+def test_history_load_replays_undo_and_redo(workspace: Path) -> None:
+    from workbench.undo import History
+    from workbench.verdicts import edit_claim, set_note
+
+    with Workspace.open(workspace) as ws:
+        a, b = ws.claims()[0].id, ws.claims()[1].id
+        first = set_verdict(ws, a, "false", "alice")
+        set_note(ws, b, "Source?", "alice")
+        edit = edit_claim(ws, b, "Reworded.", "alice")
+        live = History()
+        for step in (first, edit):
+            live.record(step)
+        live.undo(ws, "alice")  # the edit
+        set_verdict(ws, a, "true", "bob")
+        loaded = History.load(ws, "alice")
+        assert [s.claim_id for s in loaded.undo_stack] == [a, b]
+        assert [s.action for s in loaded.undo_stack] == ["verdict", "note"]
+        assert loaded.redo_stack == [edit]
+        # Redo of the edit is alice's own; the verdict on a is bob's now: refused, not undone.
+        loaded.redo(ws, "alice")
+        assert ws.claim_text(b) == "Reworded."
+        loaded.undo(ws, "alice")  # the edit again
+        loaded.undo(ws, "alice")  # the note
+        with pytest.raises(ConflictError):
+            loaded.undo(ws, "alice")  # a's verdict: bob changed it since
+        assert get_state(ws, a).verdict == "true"

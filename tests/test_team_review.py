@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from workbench import verdicts
 from workbench.cli import app
 from workbench.errors import ConflictError, ExitCode
+from workbench.undo import History
 from workbench.workspace import Workspace
 
 runner = CliRunner()
@@ -138,7 +139,7 @@ def test_double_review_is_blind(desk: Path) -> None:
 
 def test_undo_in_double_mode_reverts_only_the_undoers_review(desk: Path) -> None:
     with Workspace.open(desk) as ws:
-        history = verdicts.History()
+        history = History()
         history.record(verdicts.set_verdict(ws, 4, "false", "A", verdicts.get_state(ws, 4, "A")))
         verdicts.set_verdict(ws, 4, "true", "B")
         assert verdicts.claim_status(ws, 4) == "in dispute"

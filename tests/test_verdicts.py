@@ -18,6 +18,7 @@ from workbench.errors import ConflictError, InputError
 from workbench.queue import list_queue, load_position, progress, save_position
 from workbench.scale import SCALE, parse_verdict
 from workbench.settings import load_settings, resolve_reviewer
+from workbench.undo import History
 from workbench.workspace import SCHEMA_VERSION, Workspace
 
 
@@ -70,7 +71,7 @@ def test_note_and_citations_keep_a_copy_of_the_passage(ws: Workspace) -> None:
 
 
 def test_undo_and_redo_are_audited(ws: Workspace) -> None:
-    history = verdicts.History()
+    history = History()
     history.record(verdicts.set_verdict(ws, 2, "true", "ana"))
     history.record(verdicts.set_note(ws, 2, "checked", "ana"))
     history.undo(ws, "ana")
@@ -189,7 +190,7 @@ def _reviewed(ws: Workspace) -> tuple[int, int]:
 
 def test_a_change_set_is_one_transaction_with_an_audit_row_per_part(ws: Workspace) -> None:
     first, second = (m["passage_id"] for m in ws.matches(1)[:2])
-    history = verdicts.History()
+    history = History()
     change = history.record(
         verdicts.apply_changes(
             ws, 1, "ana", verdict="Plutôt faux", note="voir source", cite=[first, second, first]
@@ -240,7 +241,7 @@ def test_ids_beyond_sqlite_integers_are_missing_not_a_crash(ws: Workspace) -> No
 
 def test_clearing_a_verdict_is_an_audited_undoable_change(ws: Workspace) -> None:
     _reviewed(ws)
-    history = verdicts.History()
+    history = History()
     history.record(verdicts.apply_changes(ws, 1, "ben", verdict=""))
     state = verdicts.get_state(ws, 1)
     assert (state.verdict, state.note, len(state.cited)) == ("", "checked", 1)
@@ -324,7 +325,7 @@ def test_undo_never_overwrites_what_someone_else_wrote_since(ws: Workspace) -> N
     # Reviewer A's UI and reviewer B's command on the same workspace, two connections.
     other = Workspace.open(ws.root)
     passage_id = ws.matches(1)[0]["passage_id"]
-    history = verdicts.History()
+    history = History()
     history.record(verdicts.set_verdict(ws, 1, "false", "ana"))
     history.record(verdicts.set_verdict(ws, 2, "true", "ana"))
     verdicts.apply_changes(other, 1, "ben", note="Source: the report.", cite=[passage_id])

@@ -188,7 +188,7 @@ CURRENT_SCHEMA = {
         [("id", "INTEGER"), ("article_id", "INTEGER"), ("text", "TEXT"), ("start", "INTEGER"),
          ("end", "INTEGER"), ("lang", "TEXT"), ("score", "REAL"), ("reasons", "TEXT"),
          ("created_at", "TEXT"), ("original_text", "TEXT"), ("claimant", "TEXT"),
-         ("standalone", "TEXT"), ("details", "TEXT")],
+         ("standalone", "TEXT"), ("details", "TEXT"), ("rematch_pending", "TEXT")],
         [("article_id", "articles", "id", "NO ACTION")],
     ),
     "documents": (
@@ -259,7 +259,7 @@ def test_blank_database_gets_exactly_the_current_schema(tmp_path: Path) -> None:
     from workbench.store.schema import SCHEMA_VERSION
 
     with Workspace.open(tmp_path / "ws", create=True) as ws:
-        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         assert _schema(ws.conn) == CURRENT_SCHEMA
         indexes = ws.conn.execute(
             "SELECT name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
@@ -276,7 +276,7 @@ def test_previous_release_workspace_migrates_without_loss(tmp_path: Path) -> Non
         }
     assert before["audit_log"][1] and before["matches"][1] and before["vectors"][1]
     with Workspace.open(root) as ws:
-        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 7
         assert _schema(ws.conn) == CURRENT_SCHEMA
         for table, (columns, rows) in before.items():
             assert _rows(ws.conn, table, columns) == rows, table
@@ -339,7 +339,7 @@ def test_failing_migration_leaves_earlier_ones_applied(
     monkeypatch.undo()
     # The failed step stays pending: the next open applies it and the rest.
     with Workspace.open(root) as ws:
-        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 7
         assert _schema(ws.conn) == CURRENT_SCHEMA
         assert ws.article_id("h") == 1
 
@@ -357,7 +357,7 @@ def test_workspace_made_before_team_review_migrates_to_reviews(tmp_path: Path) -
     from workbench import verdicts
 
     with Workspace.open(root) as ws:
-        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 6
+        assert ws.conn.execute("PRAGMA user_version").fetchone()[0] == 7
         assert _schema(ws.conn) == CURRENT_SCHEMA
         # Nothing lost: the final verdicts and the audit trail as they were.
         assert _rows(ws.conn, "verdicts", 6) == before

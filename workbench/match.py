@@ -237,6 +237,8 @@ class Computed:
     hits: list[list[Hit]]
     signals: list[list[list[dict[str, Any]]]]
     vectors: dict[str, Any]
+    texts: list[str] | None = None
+    """Each claim's wording as it was matched (a pending re-match of it is then done)."""
 
 
 def match_claims(
@@ -316,7 +318,7 @@ def compute_matches(
             _add_nli(nli, claim.query, [sides[i].text for i in keep + counter], chosen, listed)
         hits.append(chosen)
         signals.append(listed)
-    return Computed([c.id for c in claims], hits, signals, vectors)
+    return Computed([c.id for c in claims], hits, signals, vectors, [c.text for c in claims])
 
 
 def store_matches(workspace: Workspace, computed: Computed) -> list[dict[str, Any]]:
@@ -326,6 +328,7 @@ def store_matches(workspace: Workspace, computed: Computed) -> list[dict[str, An
         list(zip(computed.claim_ids, computed.hits, strict=True)),
         computed.signals,
         computed.vectors,
+        computed.texts,
     )
     passages = workspace.passages(h.passage_id for row in computed.hits for h in row)
     results = []
@@ -367,6 +370,9 @@ def merge_computed(parts: Sequence[Computed]) -> Computed:
         [h for part in parts for h in part.hits],
         [s for part in parts for s in part.signals],
         vectors,
+        None
+        if any(part.texts is None for part in parts)
+        else [t for part in parts for t in part.texts or ()],
     )
 
 

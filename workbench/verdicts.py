@@ -13,7 +13,7 @@ import functools
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from workbench.errors import ConflictError, InputError, NotAllowedError
@@ -178,9 +178,10 @@ def _write(
             raise ConflictError(
                 _changed_since(workspace, claim_id, action or steps[0][0], reviewer)
             )
+        audits = []
         for action, step in steps:
             new = step(state)
-            _audit(conn, claim_id, at, reviewer, action, state, new)
+            audits.append((action, state, new))
             state = new
         # Every reviewer's own work is kept apart, whatever the mode. In single mode the
         # steps act on the claim's shared state; the writer's own review gets the same steps
@@ -192,6 +193,13 @@ def _write(
                 own = step(own)
             if own == mine:
                 own = None  # nothing of the writer's own changed (an undo of nothing, say)
+        if state == first and own is None:
+            # Nothing changes (the verdict the claim already has, pressed again): nothing is
+            # written, audited or made undoable.
+            return Change(claim_id, ", ".join(dict.fromkeys(a for a, _ in steps)), first, first)
+        for action, before, after in audits:
+            if before != after or len(audits) == 1:
+                _audit(conn, claim_id, at, reviewer, action, before, after)
         if own is not None:
             workspace.save_review(conn, claim_id, reviewer, _fields(own), at)
         if not policy.double:
@@ -385,7 +393,7 @@ def _changed_since(
     claim_id: int,
     action: str,
     reviewer: str | None = None,
-    only: str | None = None,
+    only: str | Sequence[str] | None = None,
 ) -> str:
     """The refusal of a write made from a stale view, naming the change that overtook it.
 
@@ -545,82 +553,48 @@ def status_of(final: dict[str, Any] | None, given: int, double: bool) -> str:
     return "needs a second review" if given == 1 else "in dispute"
 
 
+# Audit actions that change a claim's wording (what can overtake an edit made from a stale view).
+EDIT_ACTIONS = ("edit", "undo edit", "redo edit")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One rewording of a claim: enough to show it, undo it and redo it, as a `Change`."""
+
+    claim_id: int
+    action: str
+    old: str
+    new: str
+
+
 def edit_claim(
     workspace: Workspace,
     claim_id: int,
     text: str,
     reviewer: str,
     expected: str | None = None,
-) -> None:
+    action: str = "edit",
+) -> Edit:
     """Reword a claim; its original wording is kept, and the edit is audited. With
     `expected` (the wording the reviewer edited), a claim reworded since by someone else is
-    refused (ConflictError), not overwritten."""
+    refused (ConflictError), not overwritten. The claim is marked for a re-match (its
+    evidence is that of the old wording) until `match` stores evidence for the new one.
+    A wording equal to the current one changes nothing and writes nothing."""
     text = text.strip()
     if not text:
         raise InputError("a claim cannot be empty")
     _require_claim(workspace, claim_id)
     with workspace.transaction() as conn:
-        old = workspace.claim_text(claim_id)
+        old = workspace.claim_text(claim_id) or ""
         if expected is not None and old != expected:
-            raise ConflictError(_changed_since(workspace, claim_id, "edit", only="edit"))
+            raise ConflictError(_changed_since(workspace, claim_id, action, only=EDIT_ACTIONS))
+        if text == old:
+            return Edit(claim_id, action, old, old)
         # The reviewer's wording is also what matching searches with from now on, and the
         # old wording's vectors go (`reword_claim`).
         workspace.reword_claim(conn, claim_id, text)
-        _audit(conn, claim_id, _now(), reviewer, "edit", old, text)
-
-
-@dataclass
-class History:
-    """Undo and redo over this session's changes (each step is itself an audited action)."""
-
-    undo_stack: list[Change] = field(default_factory=list)
-    redo_stack: list[Change] = field(default_factory=list)
-
-    def record(self, change: Change) -> Change:
-        if change.old != change.new:
-            self.undo_stack.append(change)
-            self.redo_stack.clear()
-        return change
-
-    def undo(self, workspace: Workspace, reviewer: str) -> Change | None:
-        if not self.undo_stack:
-            return None
-        change = self.undo_stack[-1]
-        # Popped only once written: a failed write (a locked database) keeps the step; a
-        # step that someone else's later change has overtaken is dropped, never forced.
-        try:
-            restore(
-                workspace,
-                change.claim_id,
-                change.old,
-                reviewer,
-                f"undo {change.action}",
-                expected=change.new,
-            )
-        except ConflictError:
-            self.undo_stack.pop()
-            raise
-        self.redo_stack.append(self.undo_stack.pop())
-        return change
-
-    def redo(self, workspace: Workspace, reviewer: str) -> Change | None:
-        if not self.redo_stack:
-            return None
-        change = self.redo_stack[-1]
-        try:
-            restore(
-                workspace,
-                change.claim_id,
-                change.new,
-                reviewer,
-                f"redo {change.action}",
-                expected=change.old,
-            )
-        except ConflictError:
-            self.redo_stack.pop()
-            raise
-        self.undo_stack.append(self.redo_stack.pop())
-        return change
+        _audit(conn, claim_id, _now(), reviewer, action, old, text)
+    return Edit(claim_id, action, old, text)
 
 
 def verdict_label(verdict_id: str, lang: str = "en") -> str:

@@ -53,9 +53,10 @@ from workbench.review.widgets.legend import VerdictKeys
 from workbench.review.widgets.queue import ClaimQueue
 from workbench.scale import SCALE
 from workbench.settings import Settings
+from workbench.undo import History
 from workbench.verdicts import (
     Change,
-    History,
+    Edit,
     ReviewState,
     edit_claim,
     get_state,
@@ -86,7 +87,9 @@ def _open_retriever(workspace: Workspace) -> Any:
 class ReviewApp(App[None]):
     """Review the workspace's claims: read each in context, weigh its evidence, give a verdict."""
 
-    CSS_PATH = "review.tcss"
+    # Absolute: Textual reads a relative path beside the module of the class that runs, and
+    # a subclass (a test's, an embedding app's) lives elsewhere.
+    CSS_PATH = Path(__file__).parent / "review.tcss"
     TITLE = "Fact-check review"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = REVIEW_BINDINGS
@@ -110,7 +113,7 @@ class ReviewApp(App[None]):
         # Opened here so that a missing or broken workspace fails before the screen starts.
         self.ws = Workspace.open(self.workspace_path)
         self.changes = History()
-        """This session's undo and redo stacks."""
+        """The reviewer's undo and redo stacks (read from the audit log on mount)."""
         self.queue_filter = QueueFilter()
         self.contexts = ArticleContexts()
         self.verdicts: dict[int, str] = {}
@@ -188,6 +191,25 @@ class ReviewApp(App[None]):
         self._load_queue(keep=saved)
         self._seen_version = self._data_version()
         self.set_interval(WATCH_SECONDS, self._watch_others)
+        # After the first screen: undo reaches back past a restart (own actions only), and
+        # a re-match that a killed process left undone is run now.
+        self.call_after_refresh(self._resume)
+
+    def _resume(self) -> None:
+        history = self._attempt("read your undo history", History.load, self.ws, self.reviewer)
+        if history is not None and not self.changes.undo_stack and not self.changes.redo_stack:
+            self.changes = history
+        if self.ws.read_only:
+            return
+        pending = self._attempt("read the claims awaiting a re-match", self.ws.pending_rematches)
+        for claim_id in pending or ():
+            self._rematch(claim_id, DEFAULT_TOP_K)
+        if pending:
+            self.notify(
+                f"Matching again {len(pending)} reworded claim(s) whose re-match was "
+                "interrupted; their evidence is marked stale until then.",
+                timeout=5,
+            )
 
     def _data_version(self) -> int | None:
         try:
@@ -366,7 +388,14 @@ class ReviewApp(App[None]):
             if hints is None:
                 computing = True
                 self._request_hints(claim)
-        self.query_one(ClaimView).show(claim, self.context, self.state, hints, computing=computing)
+        self.query_one(ClaimView).show(
+            claim,
+            self.context,
+            self.state,
+            hints,
+            computing=computing,
+            stale=claim is not None and claim.stale,
+        )
 
     def _request_hints(self, claim: ClaimRow) -> None:
         """Start computing the shown claim's hints in a worker, unless one already does."""
@@ -624,11 +653,13 @@ class ReviewApp(App[None]):
         change = self._attempt(verb, step, self.ws, self.reviewer)
         if change is None:
             return
-        state = change.old if undo else change.new
         index = self.queue.index_of(change.claim_id)
         if index is not None and (self.claim is None or self.claim.id != change.claim_id):
             self._move_to(index)
-        self._state_changed(change.claim_id, state)
+        if isinstance(change, Edit):
+            self._reworded(change.claim_id, change.old if undo else change.new)
+        else:
+            self._state_changed(change.claim_id, change.old if undo else change.new)
         self.notify(f"{verb.capitalize()}: {change.action} on claim {change.claim_id}", timeout=3)
 
     def action_undo(self) -> None:
@@ -645,24 +676,29 @@ class ReviewApp(App[None]):
         def save(text: str | None) -> None:
             if text is None or text.strip() == claim.text:
                 return
-            if not self._attempt("reword the claim", self._reword, claim.id, text, claim.text):
+            # `claim.text` is the wording the reviewer edited: one reworded since is refused.
+            edit = self._attempt(
+                "reword the claim", edit_claim, self.ws, claim.id, text, self.reviewer, claim.text
+            )
+            if edit is None:
                 return
-            self.queue.set_text(claim.id, text.strip())
-            # The top k, without the counter-evidence added after them.
-            ranked = [m for m in self._matches.get(claim.id, ()) if "counter" not in m["signals"]]
-            k = len(ranked) or DEFAULT_TOP_K
-            self._forget(claim.id)  # the shared terms change with the wording
-            if self.claim is not None and self.claim.id == claim.id:
-                self._select(claim.id)
-            self.notify(f"Claim {claim.id} reworded; matching its evidence again…", timeout=3)
-            self._rematch(claim.id, k)
+            # An edit is undone and redone like a verdict (u, U).
+            self.changes.record(edit)
+            self._reworded(claim.id, edit.new)
 
         self.push_screen(EditClaimDialog(claim.id, claim.text), save)
 
-    def _reword(self, claim_id: int, text: str, seen: str) -> bool:
-        # Returns nothing: True says it ran. `seen` is the wording the reviewer edited.
-        edit_claim(self.ws, claim_id, text, self.reviewer, seen)
-        return True
+    def _reworded(self, claim_id: int, text: str) -> None:
+        """Show a claim's new wording at once, and match its evidence again in a worker."""
+        self.queue.set_text(claim_id, text)
+        # The top k, without the counter-evidence added after them.
+        ranked = [m for m in self._matches.get(claim_id, ()) if "counter" not in m["signals"]]
+        k = len(ranked) or DEFAULT_TOP_K
+        self._forget(claim_id)  # the shared terms change with the wording
+        if self.claim is not None and self.claim.id == claim_id:
+            self._select(claim_id)
+        self.notify(f"Claim {claim_id} reworded; matching its evidence again…", timeout=3)
+        self._rematch(claim_id, k)
 
     def action_open_passage(self) -> None:
         match = self._current_match()

@@ -30,6 +30,13 @@ class ClaimRow:
     article: str
     claimant: str = ""
     standalone: str = ""
+    pending: str = ""
+    """The wording awaiting a re-match after an edit ('' when the matches are current)."""
+
+    @property
+    def stale(self) -> bool:
+        """Whether the stored matches are those of an older wording."""
+        return bool(self.pending)
 
     @property
     def query(self) -> str:
@@ -130,7 +137,8 @@ class ClaimStore(Store):
     def claims(self, ids: Sequence[int] | None = None) -> list[ClaimRow]:
         sql = (
             "SELECT c.id, c.text, c.start, c.end, c.lang, c.score, c.reasons, a.name, "
-            "c.claimant, c.standalone FROM claims c JOIN articles a ON a.id = c.article_id"
+            "c.claimant, c.standalone, c.rematch_pending FROM claims c "
+            "JOIN articles a ON a.id = c.article_id"
         )
         params: list[Any] = []
         if ids is not None:
@@ -138,7 +146,9 @@ class ClaimStore(Store):
             params = list(ids)
         rows = self.conn.execute(sql + " ORDER BY c.id", params).fetchall()
         return [
-            ClaimRow(r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7], r[8], r[9])
+            ClaimRow(
+                r[0], r[1], r[2], r[3], r[4], r[5], tuple(json.loads(r[6])), r[7], r[8], r[9], r[10]
+            )
             for r in rows
         ]
 
@@ -159,12 +169,17 @@ class ClaimStore(Store):
         matching searches with the new one from now on (`standalone`)."""
         conn.execute(
             "UPDATE claims SET original_text = COALESCE(original_text, text), text = ?, "
-            "standalone = ? WHERE id = ?",
-            (text, text, claim_id),
+            "standalone = ?, rematch_pending = ? WHERE id = ?",
+            (text, text, text, claim_id),
         )
         # The old wording's vectors would let verdict memory compare the wrong text; the
         # re-match stores the new ones.
         conn.execute("DELETE FROM claim_vectors WHERE claim_id = ?", (claim_id,))
+
+    def pending_rematches(self) -> list[int]:
+        """Claims reworded and not matched again since (a re-match killed, or not yet run)."""
+        rows = self.conn.execute("SELECT id FROM claims WHERE rematch_pending != '' ORDER BY id")
+        return [int(r[0]) for r in rows]
 
     def article_id(self, content_hash: str) -> int | None:
         row = self.conn.execute(
@@ -207,12 +222,16 @@ class ClaimStore(Store):
         results: Sequence[tuple[int, Sequence[Any]]],
         agreement: Sequence[Sequence[list[dict[str, Any]]]] | None = None,
         vectors: dict[str, np.ndarray] | None = None,
+        matched: Sequence[str] | None = None,
     ) -> None:
         """Replace the stored matches of each claim with its new ranked hits, in one transaction.
 
         `agreement`, parallel to `results`, holds each hit's agreement signals (verdict hints);
         `vectors` each model's claim vectors (rows parallel to `results`), written in the same
-        transaction so that matches never outlive their claim's vectors or the reverse."""
+        transaction so that matches never outlive their claim's vectors or the reverse.
+        `matched`, parallel to `results`, is each claim's wording as it was matched: a claim
+        awaiting a re-match of that wording is current again (one reworded since stays
+        pending: these matches are already old)."""
         now = _now()
         with self.transaction() as conn:
             claim_ids = [claim_id for claim_id, _ in results]
@@ -237,6 +256,12 @@ class ClaimStore(Store):
                         for rank, (hit, found) in enumerate(zip(hits, signals, strict=True), 1)
                     ],
                 )
+                if matched is not None:
+                    conn.execute(
+                        "UPDATE claims SET rematch_pending = '' "
+                        "WHERE id = ? AND rematch_pending = ?",
+                        (claim_id, matched[index]),
+                    )
 
     def matches(self, claim_id: int) -> list[dict[str, Any]]:
         """A claim's stored matches in rank order, each with its passage, its document (its

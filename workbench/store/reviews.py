@@ -81,6 +81,16 @@ class ReviewStore(Store):
             )
         ]
 
+    def audit_by(self, reviewer: str, limit: int) -> list[tuple[int, str, str, str, str]]:
+        """A reviewer's latest `limit` audit rows, oldest first: (claim id, at, action, old,
+        new), old and new as stored (JSON text)."""
+        rows = self.conn.execute(
+            "SELECT claim_id, at, action, old, new FROM audit_log WHERE reviewer = ? "
+            "ORDER BY id DESC LIMIT ?",
+            (reviewer, limit),
+        ).fetchall()
+        return [(int(r[0]), r[1], r[2], r[3] or "", r[4] or "") for r in reversed(rows)]
+
     # ----- reviewer actions: reads ---------------------------------------------------------
     def final_verdict(self, claim_id: int) -> ReviewFields | None:
         """(verdict, note, cited) of a claim's final verdict, None when it has none."""
@@ -141,11 +151,11 @@ class ReviewStore(Store):
         by: str | None = None,
         skip: Sequence[str] = (),
         skip_like: Sequence[str] = (),
-        only: str | None = None,
+        only: str | Sequence[str] | None = None,
     ) -> tuple[str, str, str] | None:
         """(reviewer, at, action) of a claim's latest audit row, None when it has none: `by`
         that reviewer only, leaving out the actions in `skip` and those matching a LIKE
-        pattern of `skip_like`; `only` that one action."""
+        pattern of `skip_like`; `only` that action (or one of those actions)."""
         sql, params = "SELECT reviewer, at, action FROM audit_log WHERE claim_id = ?", [claim_id]
         if by is not None:
             sql += " AND reviewer = ?"
@@ -157,8 +167,9 @@ class ReviewStore(Store):
             sql += " AND action NOT LIKE ?"
             params.append(pattern)
         if only is not None:
-            sql += " AND action = ?"
-            params.append(only)
+            actions = [only] if isinstance(only, str) else list(only)
+            sql += f" AND action IN ({','.join('?' * len(actions))})"
+            params.extend(actions)
         row = self.conn.execute(sql + " ORDER BY id DESC LIMIT 1", params).fetchone()
         return None if row is None else (row[0], row[1], row[2])
 

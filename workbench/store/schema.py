@@ -10,7 +10,7 @@ from workbench.errors import ReadOnlyWorkspaceError, WorkspaceError
 if TYPE_CHECKING:
     from workbench.store.connection import Store
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # Steps from one schema version to the next, applied in order, each in its own transaction
 # with its version number (`migrate`); the base schema below is version 1. Never edit a step
 # that has shipped: add one.
@@ -71,6 +71,12 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "INSERT OR IGNORE INTO reviews(claim_id, reviewer, verdict, note, cited, created_at,"
         " updated_at) SELECT claim_id, COALESCE(NULLIF(reviewer, ''), 'unknown'), verdict,"
         " note, cited, updated_at, updated_at FROM verdicts",
+    ),
+    7: (
+        # A reworded claim's evidence is that of its old wording until it is matched again:
+        # the wording awaiting its re-match ('' when none), so that a process killed before
+        # the re-match leaves a mark the next one resumes from.
+        "ALTER TABLE claims ADD COLUMN rematch_pending TEXT NOT NULL DEFAULT ''",
     ),
 }
 
