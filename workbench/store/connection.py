@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -59,6 +60,8 @@ class Store:
         self.conn = conn
         self.read_only = read_only
         """Whether this process may only read the workspace (see `open`): writes are refused."""
+        self._held: tuple[int, int] | None = None
+        """The database file this open counts in `_HELD` (see `_checked_and_held`)."""
 
     @property
     def db_path(self) -> Path:
@@ -93,17 +96,22 @@ class Store:
                 )
             root.mkdir(parents=True, exist_ok=True)
             _create_database(db_path)
-        _check_database_file(db_path)
-        read_only = not _writable(db_path)
-        conn = connect(db_path, read_only)
+        key = _checked_and_held(db_path)
+        try:
+            read_only = not _writable(db_path)
+            conn = connect(db_path, read_only)
+        except BaseException:
+            _release(key)
+            raise
         workspace = cls(root, conn, read_only=read_only)
+        workspace._held = key
         try:
             workspace._migrate()
         except sqlite3.Error as exc:
-            conn.close()
+            workspace.close()
             raise database_error(exc, db_path) from None
         except BaseException:
-            conn.close()
+            workspace.close()
             raise
         if not read_only:
             (root / INDEX_DIR).mkdir(exist_ok=True)
@@ -111,6 +119,9 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        key, self._held = self._held, None
+        if key is not None:
+            _release(key)
 
     def __enter__(self) -> Self:
         return self
@@ -322,6 +333,40 @@ def _create_database(db_path: Path) -> None:
                 os.replace(tmp, db_path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+# Databases this process holds open (device, inode) -> connections. Reading a file's header
+# with open() and close() drops every POSIX lock the process holds on that file, its SQLite
+# connections' included: another process then takes itself for the last reader, checkpoints
+# and deletes the WAL while this one goes on writing into the deleted file, and those writes
+# are lost (seen: a review UI whose worker threads open the workspace again). So the header
+# is read only by the first open in a process; later ones check what stat() tells.
+_HELD: dict[tuple[int, int], int] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def _checked_and_held(db_path: Path) -> tuple[int, int]:
+    """Check the database file (`_check_database_file`, or by stat() when this process holds
+    it open already) and count one more connection to it; `_release` undoes the count."""
+    with _HELD_LOCK:
+        try:
+            info = db_path.stat()
+        except OSError as exc:
+            raise WorkspaceError(f"cannot read {db_path}: {exc.strerror or exc}") from None
+        key = (info.st_dev, info.st_ino)
+        if _HELD.get(key, 0) == 0 or stat.S_ISDIR(info.st_mode) or info.st_size == 0:
+            _check_database_file(db_path)  # (a folder or an empty file: nothing held to lose)
+        _HELD[key] = _HELD.get(key, 0) + 1
+        return key
+
+
+def _release(key: tuple[int, int]) -> None:
+    with _HELD_LOCK:
+        left = _HELD.get(key, 0) - 1
+        if left > 0:
+            _HELD[key] = left
+        else:
+            _HELD.pop(key, None)
 
 
 def _check_database_file(db_path: Path) -> None:
