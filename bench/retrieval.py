@@ -42,9 +42,14 @@ CONFIGS: dict[str, FusionConfig] = {
     "USE+MiniLM+BM25 RRF": plain("rrf", BRIDGE),
     "USE+MiniLM+BM25 lang-aware": plain("lang", BRIDGE),
     "USE+MiniLM+BM25+bridge lang-aware": plain("lang"),
-    "same, tuned weights, no focus query": replace(FusionConfig(), focus_weight=0.0),
-    "lang-aware, bridge, focus query, tuned weights": replace(FusionConfig(), rerank=False),
-    "default: the same + learned re-ranker": FusionConfig(),
+    "same, tuned weights, no focus query": replace(
+        FusionConfig(), focus_weight=0.0, rerank=False, crossrank=False
+    ),
+    "lang-aware, bridge, focus query, tuned weights": replace(
+        FusionConfig(), rerank=False, crossrank=False
+    ),
+    "the same + learned re-ranker (the previous default)": replace(FusionConfig(), crossrank=False),
+    "default: the same + cross-language stage": FusionConfig(),
 }
 
 

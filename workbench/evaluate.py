@@ -43,7 +43,8 @@ LEXICAL, BRIDGE = "bm25", "bridge"  # the fusion's lexical sources (workbench.re
 SOURCE_ALIASES = {"use": USE, "usem3": USE, "minilm": MINILM}
 # Named configurations: the retrievers that vote, fused by plain reciprocal rank
 # (as bench/retrieval.py's baselines), never re-ranked; and "default": what `match` runs (the
-# tuned fusion, then the learned re-ranker), "default-no-rerank": that fusion alone.
+# tuned fusion, the learned re-ranker, then the cross-language stage), "default-no-rerank":
+# that fusion alone, "default-no-crossrank": without the cross-language stage.
 PRESETS: dict[str, tuple[str, ...]] = {
     "bm25": (LEXICAL,),
     "minilm": (MINILM,),
@@ -54,6 +55,8 @@ PRESETS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_CONFIG = "default"
 NO_RERANK_CONFIG = "default-no-rerank"
+# The default without its last stage, the cross-language ranking (the release before it).
+NO_CROSSRANK_CONFIG = "default-no-crossrank"
 # The ranking is the one `workbench match --top-k 10` stores: each retriever's list is read as
 # deep as match reads it for its top 10 (the same depth for any --top-k up to 20), and the
 # passages after the 10th continue that fused, re-ranked list. Reading deeper lists because
@@ -275,6 +278,7 @@ def plain(mode: str, *off: str) -> FusionConfig:
         covered_weights=(),
         focus_weight=0.0,
         rerank=False,
+        crossrank=False,
     )
 
 
@@ -282,7 +286,8 @@ def fusion_config(spec: str, models: Sequence[str]) -> FusionConfig:
     """The FusionConfig a configuration names, given the workspace's (canonical) model names.
 
     `default`: what `workbench match` runs (its FusionConfig: the tuned fusion, then the
-    learned re-ranker where it applies); `default-no-rerank`: that fusion alone. Otherwise a
+    learned re-ranker and the cross-language stage where they apply); `default-no-rerank`:
+    that fusion alone; `default-no-crossrank`: without the cross-language stage. Otherwise a
     preset (`bm25`, `minilm`, `use`, `minilm+bm25`, `use+bm25`) or any '+'-joined retrievers
     among the models, `bm25` and `bridge` (e.g. `hash:64+bm25`): those alone, fused by plain
     reciprocal rank.
@@ -294,7 +299,9 @@ def fusion_config(spec: str, models: Sequence[str]) -> FusionConfig:
     if name == DEFAULT_CONFIG:
         return FusionConfig()  # what the `match` command builds (its default --fusion lang)
     if name == NO_RERANK_CONFIG:
-        return replace(FusionConfig(), rerank=False)
+        return replace(FusionConfig(), rerank=False, crossrank=False)
+    if name == NO_CROSSRANK_CONFIG:
+        return replace(FusionConfig(), crossrank=False)
     sources = [*models, LEXICAL, BRIDGE]
     if name in PRESETS:
         wanted = list(PRESETS[name])
@@ -309,8 +316,8 @@ def fusion_config(spec: str, models: Sequence[str]) -> FusionConfig:
         raise WorkbenchError(
             f"configuration {spec!r} needs {', '.join(missing) or 'a retriever'}, which this "
             f"evaluation does not have (models: {'+'.join(models)}); use '{DEFAULT_CONFIG}', "
-            f"'{NO_RERANK_CONFIG}', a preset ({', '.join(PRESETS)}) or retrievers among: "
-            f"{', '.join(sources)}"
+            f"'{NO_RERANK_CONFIG}', '{NO_CROSSRANK_CONFIG}', a preset ({', '.join(PRESETS)}) "
+            f"or retrievers among: {', '.join(sources)}"
         )
     return plain("rrf", *(s for s in sources if s not in wanted))
 

@@ -21,6 +21,7 @@ from workbench.query import focus_clause
 from workbench.workspace import Workspace
 
 if TYPE_CHECKING:
+    from workbench.crossrank import CrossRanker
     from workbench.rerank import Reranker
 
 LEXICAL = "bm25"
@@ -57,6 +58,9 @@ class FusionConfig:
     use_lexical: bool = True
     # Re-order the fused top candidates with the learned re-ranker (where it applies).
     rerank: bool = True
+    # Then order the top of a list that mixes languages on language-neutral evidence
+    # (`crossrank.py`; a list in one language is left as it is).
+    crossrank: bool = True
 
     @staticmethod
     def _lookup(table: Weights, name: str, role: str, default: float | None) -> float | None:
@@ -132,6 +136,13 @@ class Retriever:
                 reranker = _shipped_reranker()
             if reranker is not None and reranker.applies([s.name for s in self.sources]):
                 self.reranker = reranker
+        # The cross-language stage reads the multilingual model's signals (its sentence and
+        # focus-clause scores): with none, or without passage texts, it stands aside.
+        multilingual = [name for name, role in roles.items() if role == MULTILINGUAL]
+        self.dense_multilingual = multilingual[0] if multilingual else None
+        self.crossranker = None
+        if fusion.crossrank and passage_texts is not None and self.dense_multilingual:
+            self.crossranker = _shipped_crossranker()
 
     def search(
         self,
@@ -151,10 +162,11 @@ class Retriever:
         depth = max(self.fusion.pool, 5 * (depth_k if depth_k is not None else k))
         ranked = self.ranked_lists(texts, langs, depth, vectors)
         if self.reranker is None or self.passage_texts is None:
-            return [
+            fused = [
                 fuse(ranked[row], self.sources, langs[row], self.indexes.langs, k, self.fusion.mode)
                 for row in range(len(texts))
             ]
+            return self._crossrank(texts, langs, fused)
         from workbench.rerank import index_inputs
 
         pool = max(k, self.reranker.pool)
@@ -165,13 +177,41 @@ class Retriever:
         wanted = {h.passage_id for row in fused for h in self.reranker.candidates(row)}
         passage_texts = self.passage_texts(wanted)
         lexical = self.indexes.lexical[LEXICAL_SOURCES[LEXICAL]]
-        return [
+        reranked = [
             self.reranker.rerank(
                 texts[row], langs[row], fused[row], passage_texts, self.indexes.langs, k,
                 index_inputs({m: v[row] for m, v in vectors.items()}, self.indexes.dense, lexical),
             )
             for row in range(len(texts))
         ]  # fmt: skip
+        return self._crossrank(texts, langs, reranked, passage_texts)
+
+    def _crossrank(
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str],
+        lists: list[list[Hit]],
+        passage_texts: Mapping[int, str] | None = None,
+    ) -> list[list[Hit]]:
+        """The cross-language stage over each list whose top mixes languages."""
+        ranker, dense_name = self.crossranker, self.dense_multilingual
+        if ranker is None or dense_name is None or self.passage_texts is None:
+            return lists
+        plangs = self.indexes.langs
+        mixed = [row for row in range(len(lists)) if ranker.applies(langs[row], lists[row], plangs)]
+        if not mixed:
+            return lists
+        if passage_texts is None or any(
+            h.passage_id not in passage_texts for row in mixed for h in lists[row][: ranker.depth]
+        ):
+            wanted = {h.passage_id for row in mixed for h in lists[row][: ranker.depth]}
+            passage_texts = {**(passage_texts or {}), **self.passage_texts(wanted)}
+        out = list(lists)
+        for row in mixed:
+            out[row] = ranker.rerank(
+                texts[row], langs[row], lists[row], passage_texts, plangs, dense_name
+            )
+        return out
 
     def ranked_lists(
         self,
@@ -239,6 +279,18 @@ def _shipped_reranker() -> Reranker | None:
         return load_reranker()
     except WorkbenchError as exc:
         say(f"warning: matching without the re-ranker: {exc}")
+        return None
+
+
+@lru_cache(maxsize=1)
+def _shipped_crossranker() -> CrossRanker | None:
+    """The packaged cross-language stage, or None (said once on stderr) when unreadable."""
+    from workbench.crossrank import load
+
+    try:
+        return load()
+    except WorkbenchError as exc:
+        say(f"warning: matching without the cross-language stage: {exc}")
         return None
 
 

@@ -167,6 +167,7 @@ def bridge_tokens(text: str, lang: str = "") -> list[str]:
             continue
         if word[0].isupper() and low not in stop and len(low) > 1 and not low.isdigit():
             name = low.replace("’", "'")
+            name = re.sub(r"'s$", "", name)  # Mueller's -> mueller (not the "s" after it)
             name = name.split("'")[-1]  # d'Osaka -> osaka
             if lang == "fr":
                 name = transliterate_fr(name)
