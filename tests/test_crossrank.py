@@ -120,3 +120,22 @@ def test_the_retriever_runs_the_stage_only_when_asked(tmp_path: Path) -> None:
         assert {h.passage_id for h in with_stage} == {h.passage_id for h in without}
         assert any("crossrank" in h.signals for h in with_stage)
         assert not any("crossrank" in h.signals for h in without)
+
+
+def test_a_one_language_corpus_gets_the_single_language_weights(tmp_path: Path) -> None:
+    from workbench.retrieve import LEXICAL
+
+    evidence = tmp_path / "evidence.jsonl"
+    evidence.write_text("".join(json.dumps(r) + "\n" for r in MINI_EVIDENCE))
+    with Workspace.open(tmp_path / "ws", create=True) as ws:
+        ingest(ws, [evidence], [HashingEmbedder(64)])
+        retriever = hash_retriever(ws)
+        french = [pid for pid, lang in retriever.indexes.langs.items() if lang == "fr"]
+        english = [pid for pid, lang in retriever.indexes.langs.items() if lang == "en"]
+        only_french = {LEXICAL: [(pid, 1.0) for pid in french]}
+        mixed = {LEXICAL: [(pid, 1.0) for pid in french + english]}
+        bm25 = {s.name: s.weight for s in retriever._sources_for(only_french, "fr")}[LEXICAL]
+        assert bm25 == dict(FusionConfig().single_language_weights)[LEXICAL] == 3.0
+        assert {s.name: s.weight for s in retriever._sources_for(mixed, "fr")}[LEXICAL] == 1.0
+        # Unknown claim language: never "one language".
+        assert retriever._sources_for(only_french, "") is retriever.sources

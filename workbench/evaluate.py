@@ -274,6 +274,7 @@ def plain(mode: str, *off: str) -> FusionConfig:
     return FusionConfig(
         mode=mode,
         weights=tuple((name, 0.0) for name in off),
+        single_language_weights=None,
         cross_weights=(),
         covered_weights=(),
         focus_weight=0.0,

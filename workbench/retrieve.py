@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -42,17 +42,29 @@ Weights = tuple[tuple[str, float], ...]
 class FusionConfig:
     """How ranked lists are combined: mode 'lang' (language-aware) or 'rrf', and weights.
 
-    The defaults come from bench/tune_fusion.py, never from a test split: on English pairs
-    (tuned on CLEF 2020 train) the English model and BM25 decide, and the multilingual model
-    and the bridge tokens step back; on French and French-English pairs (tuned on the bundled
-    seed queries) the multilingual model reads both the claim and its focus clause, with
-    BM25 (French pairs) and the bridge tokens as tie-breakers.
+    The defaults come from training data, never from a test split: on English pairs (tuned
+    on CLEF 2020 train, bench/tune_fusion.py) the English model and BM25 decide, and the
+    multilingual model and the bridge tokens step back (`covered_weights`); on French and
+    French-English pairs of a corpus in several languages (tuned on the bundled seed queries)
+    the multilingual model reads both the claim and its focus clause, with BM25 (French
+    pairs) and the bridge tokens as tie-breakers (`weights`, `cross_weights`). Where every
+    candidate is in the claim's language (French posts against French fact-checks), there is
+    no language bias to guard against and BM25 leads (`single_language_weights`, tuned on the
+    CheckThat! 2025 French posts by cross-validation grouped by claim,
+    bench/tune_french_fusion.py: the mixed-corpus weights ranked those posts below BM25 alone,
+    MAP@5 0.675 vs 0.721, while the BM25-led ones push French near misses above the English
+    evidence of a mixed corpus).
     """
 
     mode: str = "lang"
     weights: Weights = ((MULTILINGUAL, 0.5), (BRIDGE, 1.0))
+    # Same-language weights where every candidate is in the claim's language; None: `weights`.
+    single_language_weights: Weights | None = (
+        (MULTILINGUAL, 0.5), (FOCUS, 0.25), (LEXICAL, 3.0), (BRIDGE, 0.25),
+    )  # fmt: skip
     cross_weights: Weights = ((MULTILINGUAL, 0.5), (BRIDGE, 0.25))
-    covered_weights: Weights = ((MULTILINGUAL, 0.0), (BRIDGE, 0.0))
+    # BM25 keeps weight 1 beside the English model (what CLEF 2020 train chose).
+    covered_weights: Weights = ((MULTILINGUAL, 0.0), (BRIDGE, 0.0), (LEXICAL, 1.0))
     focus_weight: float = 1.0
     pool: int = 100
     use_lexical: bool = True
@@ -67,11 +79,17 @@ class FusionConfig:
         values = dict(table)
         return values.get(name, values.get(role, default))
 
-    def weight(self, name: str, role: str = "") -> float:
-        """Weight on same-language pairs (0 switches the retriever off)."""
+    def weight(self, name: str, role: str = "", single_language: bool = False) -> float:
+        """Weight on same-language pairs (0 switches the retriever off; the focus query is
+        switched off by `focus_weight` alone, and `weights` may give it another weight on
+        same-language pairs); `single_language`: where every candidate is in the claim's
+        language (`single_language_weights`)."""
+        table = self.weights
+        if single_language and self.single_language_weights is not None:
+            table = self.single_language_weights
         if role == FOCUS:
-            return self.focus_weight
-        return float(self._lookup(self.weights, name, role, 1.0))  # type: ignore[arg-type]
+            return float(self._lookup(table, name, FOCUS, self.focus_weight))  # type: ignore[arg-type]
+        return float(self._lookup(table, name, role, 1.0))  # type: ignore[arg-type]
 
     def cross_weight(self, name: str, role: str = "") -> float:
         """Weight on cross-language pairs."""
@@ -127,7 +145,14 @@ class Retriever:
                 fusion.covered_weight(name, roles[name]),
             )
             for name, langs in languages.items()
-            if fusion.weight(name, roles[name]) > 0
+            if (fusion.focus_weight if roles[name] == FOCUS else fusion.weight(name, roles[name]))
+            > 0
+        ]
+        # The same retrievers, weighted for a list whose candidates are all in the claim's
+        # language (see FusionConfig).
+        self.single_language_sources = [
+            replace(source, weight=fusion.weight(source.name, roles[source.name], True))
+            for source in self.sources
         ]
         self.passage_texts = passage_texts
         self.reranker = None
@@ -163,7 +188,14 @@ class Retriever:
         ranked = self.ranked_lists(texts, langs, depth, vectors)
         if self.reranker is None or self.passage_texts is None:
             fused = [
-                fuse(ranked[row], self.sources, langs[row], self.indexes.langs, k, self.fusion.mode)
+                fuse(
+                    ranked[row],
+                    self._sources_for(ranked[row], langs[row]),
+                    langs[row],
+                    self.indexes.langs,
+                    k,
+                    self.fusion.mode,
+                )
                 for row in range(len(texts))
             ]
             return self._crossrank(texts, langs, fused)
@@ -171,7 +203,14 @@ class Retriever:
 
         pool = max(k, self.reranker.pool)
         fused = [
-            fuse(ranked[row], self.sources, langs[row], self.indexes.langs, pool, self.fusion.mode)
+            fuse(
+                ranked[row],
+                self._sources_for(ranked[row], langs[row]),
+                langs[row],
+                self.indexes.langs,
+                pool,
+                self.fusion.mode,
+            )
             for row in range(len(texts))
         ]
         wanted = {h.passage_id for row in fused for h in self.reranker.candidates(row)}
@@ -185,6 +224,17 @@ class Retriever:
             for row in range(len(texts))
         ]  # fmt: skip
         return self._crossrank(texts, langs, reranked, passage_texts)
+
+    def _sources_for(
+        self, ranked: Mapping[str, Sequence[tuple[int, float]]], lang: str
+    ) -> list[Source]:
+        """The single-language weights when every passage any retriever listed is in the
+        claim's (known) language, else the mixed-corpus ones."""
+        langs = self.indexes.langs
+        single = bool(lang) and all(
+            langs.get(passage_id, "") == lang for hits in ranked.values() for passage_id, _ in hits
+        )
+        return self.single_language_sources if single else self.sources
 
     def _crossrank(
         self,
