@@ -7,6 +7,7 @@ import collections
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -386,6 +387,377 @@ def bench_scale(
     return rows, setup
 
 
+# ------------------------------------------------------------------ match per claim at scale
+
+# Workspaces bench/retrieval.py leaves behind: their real passages and real vectors seed the
+# match workspace (CLEF fact-checks, SciFact abstracts in English; CheckThat! claims in French).
+MATCH_SEEDS = ("ws-clef-vclaims", "ws-scifact-corpus", "ws-fr-vclaims")
+MATCH_FRENCH = 0.2  # share of French passages in the match workspace
+MATCH_K = 5  # `workbench match`'s default --top-k
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+class PrecomputedEncoder:
+    """Ingest's encoder with vectors looked up by passage text; texts not in the table (the
+    few real documents added whole) are embedded by the real models."""
+
+    def __init__(
+        self, embedders: Sequence[Embedder], rows: dict[str, int], vectors: dict[str, np.ndarray]
+    ) -> None:
+        self.embedders, self.rows, self.vectors = list(embedders), rows, vectors
+        self.seconds = 0.0
+        self.embedded = 0
+
+    def stream(self, batches: list[list[str]]):
+        for index, texts in enumerate(batches):
+            missing = [t for t in texts if t not in self.rows]
+            self.embedded += len(missing)
+            out = {}
+            for embedder in self.embedders:
+                name = canonical_ref(embedder.name)
+                fresh = dict(zip(missing, embedder.encode(missing), strict=True)) if missing else {}
+                out[name] = np.stack(
+                    [fresh[t] if t in fresh else self.vectors[name][self.rows[t]] for t in texts]
+                )
+            yield index, out
+
+
+def _seed_passages(out_dir: Path, names: Sequence[str]) -> tuple[list[tuple[str, str, str]], dict]:
+    """(title, text, lang) of every passage of the seed workspaces, and their vectors."""
+    rows: list[tuple[str, str, str]] = []
+    vectors: dict[str, list[np.ndarray]] = {USE: [], MINILM: []}
+    for name in MATCH_SEEDS:
+        folder = out_dir / name
+        if not (folder / "workbench.db").exists():
+            print(f"match workspace: no {folder} (run bench/retrieval.py)", file=sys.stderr)
+            continue
+        ws = Workspace.open(folder)
+        found = ws.conn.execute(
+            "SELECT p.id, d.title, p.text, p.lang FROM passages p "
+            "JOIN documents d ON d.id = p.document_id ORDER BY p.id"
+        ).fetchall()
+        for model, dim in ((USE, 512), (MINILM, 384)):
+            ids, matrix = ws.load_vectors(model, dim)
+            assert ids.tolist() == [r[0] for r in found], f"{name}: vectors missing for {model}"
+            vectors[model].append(matrix.copy())
+        rows += [(title, text, lang) for _, title, text, lang in found]
+        ws.close()
+    return rows, {m: np.concatenate(v) for m, v in vectors.items() if v}
+
+
+def _mixed_text(a: str, b: str) -> str:
+    """The first half of `a`'s sentences, then the second half of `b`'s, under 580 chars."""
+    first, second = _SENTENCE_END.split(a), _SENTENCE_END.split(b)
+    text = " ".join(first[: max(1, (len(first) + 1) // 2)] + second[len(second) // 2 :])
+    return text if len(text) <= 580 else text[:580].rsplit(" ", 1)[0]
+
+
+def build_match_workspace(folder: Path, n: int, embedders: list[Embedder]) -> dict:
+    """A workspace of `n` passages for timing `match`: real texts, real and synthetic vectors.
+
+    Every passage of the seed workspaces keeps its real text and real vectors (fp32; with an
+    int8 MiniLM among `embedders`, its vectors are made again in int8); the bundled evidence
+    and the cross-lingual dev set's evidence (the claims' own passages, with their dates) are
+    embedded by the real models; the rest, up to `n` (a fifth of them French), joins the
+    first half of a real passage to the second half of another of its language (unique
+    texts, real words, so BM25's posting lists grow as they would), with the two passages'
+    vectors mixed plus noise (`_synthetic_vectors`' recipe). The same `n` gives the same
+    texts at either precision.
+    """
+    from workbench.ingest import ingest_documents
+    from workbench.models import Document
+    from workbench.workspace import index_text
+
+    rng = np.random.default_rng(29)
+    seeds, seed_vectors = _seed_passages(ROOT / "bench/out", MATCH_SEEDS)
+    for embedder in embedders:
+        if getattr(embedder, "precision", "fp32") == "int8":
+            print("match: seed passages in int8", file=sys.stderr)
+            seed_vectors[canonical_ref(embedder.name)] = embedder.encode(
+                [index_text(title, text) for title, text, _ in seeds]
+            )
+    real = read_documents(
+        [ROOT / "evidence/sample-evidence.jsonl", ROOT / "bench/data/xling-dev/evidence.jsonl"]
+    )
+    docs = [
+        Document(id=f"seed-{i}", text=text, title=title, lang=lang)
+        for i, (title, text, lang) in enumerate(seeds)
+    ]
+    texts = [index_text(title, text) for title, text, _ in seeds]
+    fill = n - len(docs) - len(real)
+    by_lang = {
+        lang: np.array([i for i, s in enumerate(seeds) if s[2] == lang]) for lang in ("en", "fr")
+    }
+    french = round(fill * MATCH_FRENCH)
+    mixed = {model: [] for model in seed_vectors}
+    for lang, count in (("fr", french), ("en", fill - french)):
+        pool = by_lang[lang]
+        a, b = rng.choice(pool, count), rng.choice(pool, count)
+        t = rng.uniform(0.3, 0.7, (count, 1)).astype(np.float32)
+        for model, matrix in seed_vectors.items():
+            chunk = matrix[a] * (1 - t) + matrix[b] * t
+            noise = rng.standard_normal(chunk.shape, dtype=np.float32)
+            chunk += noise * np.float32(NOISE / math.sqrt(matrix.shape[1]))
+            mixed[model].append(chunk / np.linalg.norm(chunk, axis=1, keepdims=True))
+        for i, j in zip(a, b, strict=True):
+            text = _mixed_text(seeds[i][1], seeds[j][1])
+            docs.append(Document(id=f"mix-{len(docs)}", text=text, lang=lang))
+            texts.append(text)
+    vectors = {m: np.concatenate([seed_vectors[m], *mixed[m]]) for m in seed_vectors}
+    rows = {text: i for i, text in enumerate(texts)}
+    encoder = PrecomputedEncoder(embedders, rows, vectors)
+    ws = Workspace.open(folder, create=True)
+    started = time.perf_counter()
+    report = ingest_documents(ws, [*docs, *real], embedders, encoder=encoder)
+    claims = _match_claims()
+    from workbench.match import add_claim_records
+
+    add_claim_records(ws, claims, "speed-claims")
+    ws.close()
+    return {
+        "passages": report.passages_total,
+        "embedded_by_models": encoder.embedded,
+        "seconds": time.perf_counter() - started,
+        "index_types": report.index_types,
+    }
+
+
+def _match_claims() -> list[dict]:
+    """The claims timed: French claims (the cross-lingual dev set's, the seed article's) and
+    English ones (the seed article's, CLEF 2020 dev tweets), each under its own article."""
+    records = []
+    for line in (ROOT / "bench/data/xling-dev/claims.jsonl").read_text("utf-8").splitlines():
+        claim = json.loads(line)
+        records.append({"text": claim["text"], "lang": claim["lang"], "article": "xling-dev"})
+    for parts in (
+        line.split("\t") for line in (ROOT / "bench/data/seed-queries.tsv").read_text().splitlines()
+    ):
+        if len(parts) >= 3:
+            records.append(
+                {
+                    "text": parts[2],
+                    "lang": parts[1],
+                    "article": "seed",
+                    "article_published": "2019-05-15",
+                }
+            )
+    tweets = ROOT.parent / "shared/data/clef2020-task2/dev/tweets.queries.tsv"
+    if tweets.exists():
+        for line in tweets.read_text("utf-8").splitlines()[1:60]:
+            parts = line.split("\t")
+            if len(parts) >= 2 and parts[1].strip():
+                records.append({"text": parts[1], "lang": "en", "article": "clef-dev"})
+    return records
+
+
+# Run in a fresh process with the tree to time first on sys.path (today's code from `git
+# archive`, or the working tree), so that both are timed on one workspace in one run. Each
+# claim is matched alone (`compute_matches`, what `workbench match` does before writing);
+# wrappers add up each stage's own time (a nested stage's time is not counted twice).
+_MATCH_PROBE = """
+import cProfile, collections, json, pstats, sys, time
+sys.path.insert(0, {tree!r})
+import workbench
+assert workbench.__file__.startswith({tree!r}), workbench.__file__
+from pathlib import Path
+from workbench import match, retrieve, rerank
+from workbench.hints import signals
+from workbench.index import dense, lexical
+from workbench.workspace import Workspace
+
+seconds = collections.Counter()
+stack = []
+current = {{"query": None}}
+
+def timed(name, fn):
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        stack.append(0.0)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            inner = stack.pop()
+            spent = time.perf_counter() - started
+            label = name(args) if callable(name) else name
+            seconds[label] += spent - inner
+            if stack:
+                stack[-1] += spent
+    return wrapper
+
+def patch(owner, attr, name):
+    if hasattr(owner, attr):
+        setattr(owner, attr, timed(name, getattr(owner, attr)))
+
+ws = Workspace.open(Path({workspace!r}))
+retriever = retrieve.open_retriever(ws)
+for embedder in retriever.embedders:
+    short = "USE-m3" if embedder.name == "usem3" else "MiniLM"
+    embedder.encode = timed(
+        lambda args, short=short: f"encode {{short}}"
+        + ("" if list(args[0]) == [current["query"]] else " (focus clause)"),
+        embedder.encode,
+    )
+patch(dense, "search", "FAISS search")
+patch(lexical.LexicalIndex, "scores", "BM25 scores (words + bridge)")
+patch(lexical.LexicalIndex, "top", "BM25 scores (words + bridge)")
+patch(lexical.LexicalIndex, "_query_tokens", "BM25 query analysis")
+patch(retrieve, "_top", "BM25 top-k")
+patch(retrieve, "focus_clause", "focus clause parse")
+patch(retrieve, "fuse", "fusion")
+patch(rerank.Reranker, "rerank", "re-ranker")
+patch(rerank, "stored_vectors", "re-ranker: stored vectors")
+patch(signals, "agreement_many", "agreement signals")
+for attr in ("passages", "passage_index_texts", "claims", "article_of"):
+    patch(Workspace, attr, "SQL")
+patch(retrieve.Retriever, "_ranked_lists", "ranked lists: rest")
+patch(retrieve.Retriever, "_crossrank", "cross-language stage")
+claims = {{c.id: c for c in ws.claims()}}
+ids = sorted(claims)
+match.compute_matches(ws, retriever, [ids[0]], {k})  # warm caches
+match.compute_matches(ws, retriever, [ids[-1]], {k})
+seconds.clear()
+profile = cProfile.Profile() if {profile!r} else None
+rows = []
+for cid in ids:
+    current["query"] = claims[cid].query
+    before = dict(seconds)
+    if profile:
+        profile.enable()
+    started = time.perf_counter()
+    computed = match.compute_matches(ws, retriever, [cid], {k})
+    total = time.perf_counter() - started
+    if profile:
+        profile.disable()
+    stages = {{s: v - before.get(s, 0.0) for s, v in seconds.items()}}
+    rows.append({{
+        "claim": cid, "lang": claims[cid].lang, "seconds": total, "stages": stages,
+        "top": [h.passage_id for h in computed.hits[0]],
+        "scores": [h.score for h in computed.hits[0]],
+    }})
+if profile:
+    with open({profile!r}, "w") as out:
+        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(40)
+print(json.dumps(rows))
+"""
+
+
+def probe_match(tree: Path, workspace: Path, profile: Path | None = None) -> list[dict]:
+    """Per-claim `compute_matches` time, stage times and top hits with `tree`'s code."""
+    script = _MATCH_PROBE.format(
+        tree=str(tree), workspace=str(workspace), k=MATCH_K, profile=str(profile or "")
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=tree
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def baseline_tree(workdir: Path, rev: str = "HEAD") -> Path:
+    """Today's code (`rev`, read with `git archive`, or a folder holding a `workbench/`):
+    the baseline timed in the same run."""
+    if (Path(rev) / "workbench").is_dir():
+        return Path(rev).resolve()
+    folder = workdir / f"tree-{rev}"
+    folder.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "workbench"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def _match_embedders(precision: str) -> list[Embedder]:
+    from workbench.embed import SentenceTransformerEmbedder, USEEmbedder
+
+    return [USEEmbedder(), SentenceTransformerEmbedder(precision=precision)]
+
+
+def bench_match(
+    n: int, rev: str, workdir: Path, profile: bool, repeat: int = 2, precisions=("fp32", "int8")
+) -> dict:
+    """`match` per claim at `n` passages: today's code (`rev`) and the working tree's on one
+    fp32 workspace (whether their rankings agree), and the working tree's on the same
+    passages embedded with int8 MiniLM (the new default). Each is timed `repeat` times, the
+    runs taking turns; a claim's time is its fastest (two shared cores: a run that lost its
+    core to another process says nothing about the code)."""
+    folders = {}
+    built = {}
+    for precision in precisions:
+        suffix = "" if precision == "fp32" else f"-{precision}"
+        folder = ROOT / f"bench/out/ws-match-{n}{suffix}"
+        if not (folder / "workbench.db").exists():
+            print(f"match: building {folder}", file=sys.stderr)
+            built[precision] = build_match_workspace(folder, n, _match_embedders(precision))
+        folders[precision] = folder
+    today = baseline_tree(workdir, rev)
+    plan = {"today": (today, folders["fp32"]), "now": (ROOT, folders["fp32"])}
+    if "int8" in folders:
+        plan["now-int8"] = (ROOT, folders["int8"])
+    passes: dict[str, list[list[dict]]] = {name: [] for name in plan}
+    for round_ in range(repeat):
+        for name, (tree, folder) in plan.items():
+            print(
+                f"match: timing {name} ({tree}, {folder.name}), pass {round_ + 1}", file=sys.stderr
+            )
+            dump = ROOT / f"bench/out/match-profile-{name}.txt" if profile else None
+            passes[name].append(probe_match(tree, folder, dump))
+    runs = {name: _fastest(rows) for name, rows in passes.items()}
+    same = sum(
+        a["top"] == b["top"] and a["scores"] == b["scores"]
+        for a, b in zip(runs["today"], runs["now"], strict=True)
+    )
+    return {"passages": n, "built": built, "runs": runs, "same_rankings": same, "rev": rev}
+
+
+def _fastest(passes: list[list[dict]]) -> list[dict]:
+    """Each claim's fastest run over the passes (its stage times with it)."""
+    return [min(rows, key=lambda r: r["seconds"]) for rows in zip(*passes, strict=True)]
+
+
+def _stage_table(runs: dict[str, list[dict]], lang: str) -> list[tuple[str, list[float]]]:
+    """(stage, mean ms per claim in each run) for the claims in `lang`, biggest first."""
+    means = {}
+    for name, rows in runs.items():
+        chosen = [r for r in rows if r["lang"] == lang]
+        totals = collections.Counter()
+        for row in chosen:
+            totals.update(row["stages"])
+        stages = {s: 1000 * v / len(chosen) for s, v in totals.items()}
+        stages["total"] = 1000 * float(np.mean([r["seconds"] for r in chosen]))
+        stages["other (outside the stages)"] = stages["total"] - sum(
+            v for s, v in stages.items() if s != "total"
+        )
+        means[name] = stages
+    names = sorted({s for m in means.values() for s in m}, key=lambda s: -means["today"].get(s, 0))
+    return [(s, [means[run].get(s, 0.0) for run in runs]) for s in names]
+
+
+def print_match(result: dict) -> None:
+    runs = result["runs"]
+    print(
+        f"\n### `match` per claim at {result['passages']:,} passages (re-ranker and agreement "
+        f"signals included, top {MATCH_K} + counter-evidence pool)\n"
+    )
+    for lang in ("fr", "en"):
+        spread = []
+        for name, rows in runs.items():
+            ms = [1000 * r["seconds"] for r in rows if r["lang"] == lang]
+            spread.append(f"{name} {np.median(ms):.0f} / {np.percentile(ms, 90):.0f}")
+        print(f"{lang} claims ({len(ms)}), median / p90 ms: {', '.join(spread)}\n")
+        names = " | ".join(runs)
+        print(f"| stage (mean ms per claim) | {names} |")
+        print("|---|" + "---|" * len(runs))
+        for stage, values in _stage_table(runs, lang):
+            bold = "**" if stage == "total" else ""
+            print(f"| {bold}{stage}{bold} | " + " | ".join(f"{v:.1f}" for v in values) + " |")
+        print()
+    total = len(runs["now"])
+    print(
+        f"same hits (top {MATCH_K} + counter-evidence) and scores, today vs now on the fp32 "
+        f"workspace: {result['same_rankings']}/{total} claims; today = {result['rev']}"
+    )
+
+
 # ----------------------------------------------------------------------------------- start-up
 
 
@@ -505,8 +877,27 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="bundled corpus, 10k and 100k")
     parser.add_argument("--sizes", help="store sizes, comma-separated (default 10k,100k,1M)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--match",
+        type=int,
+        metavar="N",
+        help="only time `match` per claim at N passages, today's code against the working tree",
+    )
+    parser.add_argument(
+        "--baseline", default="HEAD", help="today's code for --match: a git rev or a folder"
+    )
+    parser.add_argument("--profile", action="store_true", help="--match: cProfile to bench/out")
+    parser.add_argument("--repeat", type=int, default=2, help="--match: passes of each run")
     args = parser.parse_args()
     begun = time.perf_counter()
+    if args.match:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = bench_match(args.match, args.baseline, Path(tmp), args.profile, args.repeat)
+        print_match(result)
+        print(f"\ntotal bench time {time.perf_counter() - begun:.0f} s")
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        return
     sizes = (
         [int(s) for s in args.sizes.split(",")]
         if args.sizes

@@ -39,8 +39,11 @@ DOUBLE = '[review]\nmode = "double"\neditors = ["Eve"]\n'
 def _build(root: Path, seed_article: Path, double: bool = False) -> tuple[list[int], list[int]]:
     """The seed article's claims and 2 given claims (no evidence: assignment needs none)."""
     with Workspace.open(root, create=True) as ws:
-        seed = add_article(ws, seed_article)
+        add_article(ws, seed_article)
         given = add_claim_records(ws, GIVEN, "given.jsonl")
+        # The claims a desk works on, in review order: those under the check-worthiness
+        # threshold stay out of the queue and are never handed out.
+        seed = [r.claim_id for r in list_queue(ws) if r.claim_id not in given]
     if double:
         (root / "config.toml").write_text(DOUBLE, encoding="utf-8")
     return seed, given
@@ -223,7 +226,8 @@ def test_mine_is_assigned_to_me_or_still_needing_my_review(root: Path, seed_arti
         mine = [r.claim_id for r in list_queue(ws, queue_of="A")]
         only = [r.claim_id for r in list_queue(ws, assigned_to="A")]
         of_b = [r.claim_id for r in list_queue(ws, queue_of="B")]
-    assert only == sorted(assigned_a) and 0 < len(only) < len(seed)
+    # In review order: a low check-worthiness claim (stored after the others) sits among them.
+    assert sorted(only) == sorted(assigned_a) and 0 < len(only) < len(seed)
     assert mine == [*only, given[0]]  # claims assigned to B and C only are theirs, not A's
     assert given[0] not in of_b  # B's review is given
 
@@ -299,10 +303,12 @@ def test_ui_shows_my_claims_by_default_and_all_on_request(
     root = tmp_path / "ui"
     with Workspace.open(root, create=True) as ws:
         ingest(ws, [evidence_file], [HashingEmbedder(64)])
-        seed = add_article(ws, seed_article)
+        stored = add_article(ws, seed_article)
         given = add_claim_records(ws, GIVEN, "given.jsonl")
-        match_claims(ws, _retriever(ws), seed + given, 2)
+        match_claims(ws, _retriever(ws), stored + given, 2)
         assign(ws, ["alice", "bob"], article=SEED)
+        # In review order, without the claims under the check-worthiness threshold.
+        seed = [r.claim_id for r in list_queue(ws) if r.claim_id not in given]
     theirs = seed[0::2]
     total = len(seed) + len(given)
 

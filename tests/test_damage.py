@@ -133,7 +133,7 @@ def test_damage_that_reads_miss_still_stops_every_write_into_it(
     claims = _claim_count(matched)
     _smash_pages(db, "vectors")
     before = _digest(db)
-    listed = _run("claims")
+    listed = _run("claims", "--low")  # every claim, those of low check-worthiness too
     assert listed.exit_code == 0 and len(_jsonl(listed.stdout)) == claims > 0
     _one_line_error(_run("ingest", str(evidence_file)), 4, "is damaged", "workbench doctor")
     assert _digest(db) == before
@@ -322,7 +322,7 @@ def test_read_only_workspace_reads_and_refuses_writes_in_process(
             pass
     info = _run("info")
     assert info.exit_code == 0 and _jsonl(info.stdout)[0]["claims"] == claims
-    assert len(_jsonl(_run("claims").stdout)) == claims
+    assert len(_jsonl(_run("claims", "--low").stdout)) == claims
     exported = _run("export")
     assert exported.exit_code == 0 and len(_jsonl(exported.stdout)) == claims
     _one_line_error(_run("verdict", "1", "false"), 4, "is read-only", "this command writes")
@@ -378,7 +378,7 @@ def test_read_only_workspace_without_write_permission(shared: Path, seed_article
     info = _cli(root, "info", home=shared)
     assert info.returncode == 0, info.stderr
     assert json.loads(info.stdout)["claims"] == claims
-    listed = _cli(root, "claims", home=shared)
+    listed = _cli(root, "claims", "--low", home=shared)
     assert listed.returncode == 0 and len(_jsonl(listed.stdout)) == claims
     exported = _cli(root, "export", "--format", "markdown", home=shared)
     assert exported.returncode == 0 and "#" in exported.stdout

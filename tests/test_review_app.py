@@ -273,9 +273,11 @@ async def test_export_writes_a_file(workspace: Path, tmp_path: Path) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
     records = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
-    assert len(records) == 11
+    # Every stored claim, the 2 under the check-worthiness threshold (hidden in the queue) too.
+    assert len(records) == 13
+    assert sum(1 for r in records if r["details"].get("min_score", 0) > r["score"]) == 2
     assert sum(1 for r in records if r["verdict"]) == 1
-    assert ("information", f"Exported 11 claims to {target}") in seen
+    assert ("information", f"Exported 13 claims to {target}") in seen
 
 
 @_run

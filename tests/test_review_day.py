@@ -57,7 +57,13 @@ async def test_the_claims_wording_and_help_key_show_at_every_size(
         text = " ".join(_screen_text(app).split())
         # The wording's first words, on screen (not only somewhere in a scrolled pane).
         assert " ".join(app.claim.text.split()[:8]) in text
-        footer = _screen_text(app).splitlines()[-1]
+        # The footer fills in after the first frame (its bindings are read on a refresh):
+        # wait for it on a loaded machine rather than read a blank line.
+        for _ in range(40):
+            footer = _screen_text(app).splitlines()[-1]
+            if footer.strip():
+                break
+            await pilot.pause(0.05)
         assert footer.lstrip().startswith("? Help")
 
 

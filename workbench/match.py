@@ -25,11 +25,23 @@ if TYPE_CHECKING:
 class ArticleClaims:
     """An article read and its claims extracted, not yet stored: every input of a command
     is brought to this point before anything is written, so that a bad one stores nothing.
-    `published` is the date the claims were dated with ('' when none is known)."""
+    `published` is the date the claims were dated with ('' when none is known); `claims`
+    holds every candidate, those under `min_score` (the check-worthiness threshold used)
+    included: they are stored too, marked low, hidden in the queue until asked for."""
 
     article: Article
     published: str
     claims: list[ExtractedClaim]
+    min_score: float | None = None
+
+    def is_low(self, claim: ExtractedClaim) -> bool:
+        """Whether `claim` is under the threshold."""
+        return self.min_score is not None and claim.score < self.min_score
+
+    @property
+    def low(self) -> list[ExtractedClaim]:
+        """The claims under the threshold."""
+        return [c for c in self.claims if self.is_low(c)]
 
 
 def extract_claims(
@@ -37,19 +49,23 @@ def extract_claims(
     published: str = "",
     scorer: Scorer | None = None,
     progress: Callable[[int, int], None] | None = None,
+    min_score: float | None = None,
 ) -> ArticleClaims:
-    """The claims of an article, dated with `published`, else the page's publication date,
-    else a full date in its first lines (its dateline or update stamp); `progress` is
-    called with (steps done, steps in all)."""
-    from workbench.extract.pipeline import extract_article
+    """Every candidate claim of an article, dated with `published`, else the page's
+    publication date, else a full date in its first lines (its dateline or update stamp);
+    `min_score` (default: the scorer's own) marks those under it low; `progress` is called
+    with (steps done, steps in all)."""
+    from workbench.extract.pipeline import extract_candidates
 
     when = published or article.published or article_date(article.text)
     try:
-        claims = extract_article(article.text, published=when, scorer=scorer, progress=progress)
+        found = extract_candidates(
+            article.text, published=when, scorer=scorer, min_score=min_score, progress=progress
+        )
     except InputError as exc:
         # Several articles may be read together: say which one.
         raise InputError(f"{article.source}: {exc.message}") from None
-    return ArticleClaims(article, when, claims)
+    return ArticleClaims(article, when, found.claims, found.min_score)
 
 
 def store_article(workspace: Workspace, extracted: ArticleClaims, url: str = "") -> list[int]:
@@ -66,21 +82,31 @@ def store_article(workspace: Workspace, extracted: ArticleClaims, url: str = "")
     known = workspace.article_id(digest)
     duplicates = _known_duplicates(workspace, claims, known)
     fresh = [c for i, c in enumerate(claims) if i not in duplicates]
-    ids = workspace.add_article(
+    # Low claims are inserted after the check-worthy ones: the ids of those stay what they
+    # were when low claims were not stored (the queue orders by position, not by id).
+    order = sorted(range(len(fresh)), key=lambda i: extracted.is_low(fresh[i]))
+    stored = workspace.add_article(
         name=article.name,
         source=article.source,
         content_hash=digest,
         lang=lang,
         text=text,
-        claims=[_claim_record(c) for c in fresh],
+        claims=[_claim_record(fresh[i], extracted.min_score) for i in order],
         url=url or article.url,
         published=extracted.published,
     )
+    ids = [0] * len(fresh)
+    for position, index in enumerate(order):
+        ids[index] = stored[position]
     if duplicates:
         article_id = workspace.article_id(digest)
         assert article_id is not None
         workspace.add_claim_sources(
-            article_id, [(duplicates[i], _claim_record(claims[i])) for i in sorted(duplicates)]
+            article_id,
+            [
+                (duplicates[i], _claim_record(claims[i], extracted.min_score))
+                for i in sorted(duplicates)
+            ],
         )
     fresh_ids = iter(ids)
     return [duplicates[i] if i in duplicates else next(fresh_ids) for i in range(len(claims))]
@@ -92,18 +118,26 @@ def add_article(
     url: str = "",
     published: str = "",
     scorer: Scorer | None = None,
+    min_score: float | None = None,
 ) -> list[int]:
     """Read an article (a text or HTML file, an http(s) URL, or an `Article`), extract its
-    claims and store them; return their ids.
+    claims and store them all; return their ids.
 
     `published` (ISO date) defaults to the page's publication date, else a full date found
     in the article's first lines; `url` is where the article appeared (default: the page's
-    canonical or final URL); `scorer` rates check-worthiness (default: the rules)."""
+    canonical or final URL); `scorer` rates check-worthiness (default: the rules). A claim
+    under `min_score` (default: the scorer's own threshold) is stored too, with the
+    threshold: the review queue hides it until asked (`list_queue(low=True)`)."""
     article = path if isinstance(path, Article) else read_article(path)
-    return store_article(workspace, extract_claims(article, published, scorer), url)
+    extracted = extract_claims(article, published, scorer, min_score=min_score)
+    return store_article(workspace, extracted, url)
 
 
-def _claim_record(claim: ExtractedClaim) -> dict[str, Any]:
+def _claim_record(claim: ExtractedClaim, min_score: float | None = None) -> dict[str, Any]:
+    details = claim.details()
+    if min_score is not None:
+        # The threshold the claim was marked against: under it, the queue hides the claim.
+        details["min_score"] = min_score
     return {
         "text": claim.text,
         "start": claim.start,
@@ -113,7 +147,7 @@ def _claim_record(claim: ExtractedClaim) -> dict[str, Any]:
         "reasons": claim.reasons,
         "claimant": claim.claimant,
         "standalone": claim.standalone,
-        "details": claim.details(),
+        "details": details,
     }
 
 
@@ -189,6 +223,14 @@ def claim_fields(record: dict[str, Any], where: str) -> dict[str, Any]:
         "standalone": str_field(record, "standalone", where),
         "article_url": str_field(record, "article_url", where),
         "article_published": published,
+        # `workbench extract` marks each claim with the threshold it was scored against:
+        # piped into `match -`, one under it stays a low-check-worthiness claim (kept, out
+        # of the queue until asked for), not an ordinary one.
+        "details": (
+            {"min_score": number_field(record, "min_score", where, 0.0, 0.0, 1.0)}
+            if record.get("min_score") is not None
+            else {}
+        ),
     }
 
 
@@ -208,7 +250,10 @@ def add_claim_records(
         groups.setdefault(fields["article"] or name, []).append(fields)
     ids: list[int] = []
     for article, group in groups.items():
-        keys = ("text", "start", "end", "lang", "score", "reasons", "claimant", "standalone")
+        keys = (
+            "text", "start", "end", "lang", "score", "reasons", "claimant", "standalone",
+            "details",
+        )  # fmt: skip
         claims = [{key: fields[key] for key in keys} for fields in group]
         url = next((f["article_url"] for f in group if f["article_url"]), "")
         published = next((f["article_published"] for f in group if f["article_published"]), "")

@@ -7,12 +7,14 @@ from __future__ import annotations
 # workbench.extract stays cheap and never pulls in torch or faiss.
 from workbench.extract.claims import extract_claims, score_sentence
 from workbench.extract.lang import SUPPORTED_LANGUAGES, detect_language
-from workbench.extract.pipeline import extract_article
+from workbench.extract.pipeline import Extraction, extract_article, extract_candidates
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
+    "Extraction",
     "detect_language",
     "extract_article",
+    "extract_candidates",
     "extract_claims",
     "score_sentence",
 ]

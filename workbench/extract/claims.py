@@ -32,10 +32,18 @@ from workbench.models import ExtractedClaim
 #   +0.15  attributed to a speaker         a déclaré, a indiqué, selon, said, according to
 #   +0.15  states an event                 a confirmé, a rencontré, sommet, met, signed, summit
 #   +0.10  contains a quantity or comparison   plus de, record, hausse, more than, percent
+#   +0.15  dated future statement          a future or modal verb with a day, month or year,
+#                                          not in the first person: "pourra entrer en vigueur
+#                                          le 1er septembre", "se tiendra le 30 juin 2024",
+#                                          "will take effect on May 1"
+#   +0.15  public statement or reply       a named actor replying or addressing the public:
+#                                          "a répondu ... lors d'une allocution télévisée",
+#                                          "responded in a televised address"
 #   -0.35  hope or wish                    J'espère, nous souhaitons, I hope, hopefully
 #   -0.30  first-person opinion            je pense, à mon avis, I think, in my view
 #   -0.10  first-person statement          je/nous/I/we with neither of the two above
-#   -0.10  speculative or vague future     pourrait, peut-être, might, maybe, probably
+#   -0.10  speculative or vague future     pourrait, peut-être, might, maybe, probably (not
+#                                          when the future is dated: that one is checkable)
 # A sentence on which no positive rule fires also gets the reason "no checkable detail".
 # DEFAULT_MIN_SCORE keeps a sentence with at least one positive feature and no negative one.
 # The weights are hand-set on the seed article and a few English news sentences; a learned
@@ -275,6 +283,46 @@ _SPECULATIVE = {
     ),
 }
 
+# A future or a modal verb: with a date, a statement that can be checked against the record
+# (what was scheduled, announced or decided), unlike an undated "pourrait".
+_FUTURE = {
+    "fr": re.compile(
+        r"\b(?:sera|seront|aura|auront|fera|feront|ira|iront|pourra|pourront|devra|devront"
+        r"|devrait|devraient|pourrait|pourraient|doit|doivent|va|vont"
+        r"|\w{3,}(?:era|eront|ira|iront|dra|dront))\b"
+        r"|\b(?:entrer|entre|entrera|entreront) en vigueur\b|\bprendr(?:e|a|ont) effet\b"
+        r"|\bprévue?s? (?:le|pour|en|à|au|dès|d['’]ici)\b|\bd['’]ici (?:le|au|à la fin)\b"
+        r"|\bà (?:compter|partir) du\b",
+        re.IGNORECASE,
+    ),
+    # Case-sensitive, as the speculative rule: "May" is a month.
+    "en": re.compile(
+        r"\b(?:will|shall|won['’]t|would|could|should|may|might|must|[Ww]ill|[Ss]hall)\b"
+        r"|\b(?:due|scheduled|set|expected|slated|planned|going) to\b"
+        r"|\b(?:take|takes|took|taking) effect\b|\b(?:come|comes|came|coming) into force\b",
+    ),
+}
+# A named actor answering or addressing the public: the act itself is on the record.
+_PUBLIC_STATEMENT = {
+    "fr": re.compile(
+        r"\b(?:a|ont|avait|avaient)(?:-t-(?:il|elle|ils|elles))?(?:\s+[\w'’-]+){0,2}?\s+"
+        r"(?:répondu|réagi|riposté|rétorqué|réplique|répliqué|annoncé|promis|prononcé"
+        r"|appelé|exhorté|dénoncé|condamné|salué|démenti)\b"
+        r"|\b(?:répond|réagit|riposte|rétorque|réplique)\b"
+        r"|\b(?:allocution|discours|conférence de presse|communiqué|interview"
+        r"|entretien (?:accordé|au|à|avec)|message vidéo|déclaration (?:publique|solennelle"
+        r"|télévisée)|adresse à la nation|tribune)\b|\btélévisée?s?\b",
+        re.IGNORECASE,
+    ),
+    "en": re.compile(
+        r"\b(?:responded|replied|retorted|reacted|hit back|fired back|pledged|vowed|urged"
+        r"|denounced|condemned|denied)\b"
+        r"|\b(?:televised|address(?:ed)? the nation|speech|press conference|news conference"
+        r"|interview|statement|told reporters|video message|op-ed)\b",
+        re.IGNORECASE,
+    ),
+}
+
 _WEIGHTS: dict[str, float] = {
     "contains a date": 0.15,
     "contains a number": 0.15,
@@ -282,6 +330,8 @@ _WEIGHTS: dict[str, float] = {
     "attributed to a speaker": 0.15,
     "states an event": 0.15,
     "contains a quantity or comparison": 0.10,
+    "dated future statement": 0.15,
+    "public statement or reply": 0.15,
     "hope or wish": -0.35,
     "first-person opinion": -0.30,
     "first-person statement": -0.10,
@@ -291,6 +341,16 @@ _WEIGHTS: dict[str, float] = {
 
 def _has_date(sentence: str, lang: str) -> bool:
     return bool(_DATE[lang].search(sentence))
+
+
+def _has_precise_date(sentence: str, lang: str) -> bool:
+    """A date with a day, a month or a year: "le 1er septembre", "in 2024", "15/05"; not
+    "mardi", "demain" or "tonight", which place a future too vaguely to check."""
+    month = _MONTHS_FR if lang == "fr" else _MONTHS_EN
+    return any(
+        re.search(r"\d", m.group()) or re.search(month, m.group(), re.IGNORECASE * (lang == "fr"))
+        for m in _DATE[lang].finditer(sentence)
+    )
 
 
 def _has_number(sentence: str, lang: str) -> bool:
@@ -391,15 +451,26 @@ def score_sentence(sentence: str, lang: str) -> tuple[float, tuple[str, ...]]:
     if rejected is not None:
         return 0.0, (rejected,)
     reasons = [reason for reason, fires in _POSITIVE if fires(sentence, lang)]
+    first_person = bool(_FIRST_PERSON[lang].search(sentence))
+    # A promise in the first person ("we will ... by 2030") is a pledge, not a record.
+    dated_future = (
+        not first_person
+        and _FUTURE[lang].search(sentence) is not None
+        and _has_precise_date(sentence, lang)
+    )
+    if dated_future:
+        reasons.append("dated future statement")
+    if "names a person or organisation" in reasons and _PUBLIC_STATEMENT[lang].search(sentence):
+        reasons.append("public statement or reply")
     if not reasons:
         reasons.append("no checkable detail")
     if _HOPE[lang].search(sentence):
         reasons.append("hope or wish")
     if _OPINION[lang].search(sentence):
         reasons.append("first-person opinion")
-    elif "hope or wish" not in reasons and _FIRST_PERSON[lang].search(sentence):
+    elif "hope or wish" not in reasons and first_person:
         reasons.append("first-person statement")
-    if _SPECULATIVE[lang].search(sentence):
+    if _SPECULATIVE[lang].search(sentence) and not dated_future:
         reasons.append("speculative or vague future")
     score = BASE_SCORE + sum(_WEIGHTS.get(reason, 0.0) for reason in reasons)
     return round(min(1.0, max(0.0, score)), 3), tuple(reasons)

@@ -8,7 +8,7 @@ Steps, in order, for one article:
 3. splitting of sentences that join independent statements (each piece keeps its own span);
 4. decontextualisation: pronouns, short names and relative dates resolved (rules noted);
 5. check-worthiness: a score in [0, 1] from a scorer (the learned model, or the rules), with
-   the explainable reasons;
+   the explainable reasons; a claim under the threshold is marked low, never dropped;
 6. entities, numbers and dates, normalised, with spans relative to the claim;
 7. near-duplicates within the article merged: one claim, every span kept.
 """
@@ -181,6 +181,30 @@ def _standalone(draft: _Draft, text: str, lang: str, published: str) -> Standalo
     )
 
 
+@dataclass(frozen=True)
+class Extraction:
+    """Every candidate claim of an article, in reading order, and the check-worthiness
+    threshold they were measured against: a claim under it is kept, marked low, never
+    dropped (a mis-scored claim must stay one key away from the reviewer)."""
+
+    claims: list[ExtractedClaim]
+    min_score: float
+    scorer: str
+
+    def is_checkworthy(self, claim: ExtractedClaim) -> bool:
+        """Whether `claim` reaches the threshold."""
+        return claim.score >= self.min_score
+
+    @property
+    def checkworthy(self) -> list[ExtractedClaim]:
+        return [c for c in self.claims if self.is_checkworthy(c)]
+
+    @property
+    def low(self) -> list[ExtractedClaim]:
+        """The claims under the threshold."""
+        return [c for c in self.claims if not self.is_checkworthy(c)]
+
+
 def extract_article(
     text: str,
     lang: str | None = None,
@@ -190,13 +214,30 @@ def extract_article(
     merge: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[ExtractedClaim]:
-    """The article's claims, in reading order, each scored, attributed and standing alone.
+    """The article's claims that reach `min_score`, in reading order (see `extract_candidates`
+    for every candidate, the ones under the threshold included)."""
+    return extract_candidates(text, lang, published, scorer, min_score, merge, progress).checkworthy
+
+
+def extract_candidates(
+    text: str,
+    lang: str | None = None,
+    published: str | None = None,
+    scorer: Scorer | None = None,
+    min_score: float | None = None,
+    merge: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> Extraction:
+    """Every candidate claim of the article, in reading order, each scored, attributed and
+    standing alone, with the threshold `min_score` they are marked against.
 
     `published` (ISO date) dates "mardi" and "yesterday"; by default it is read from the
     article's first lines, and relative dates stay as written when there is none. `scorer`
     defaults to the rules; `min_score` to the scorer's own threshold. With `merge`,
     near-duplicate claims of the article become one claim listing every span. `progress`,
-    when given, is called with (steps done, steps in all) as the work goes on.
+    when given, is called with (steps done, steps in all) as the work goes on. Non-claims
+    (stamps, datelines, bylines, credits, questions, headings, fragments) are never
+    candidates.
     """
     if not text.strip():
         raise InputError("article text is empty")
@@ -258,7 +299,7 @@ def extract_article(
     if merge and len(claims) > 1:
         claims = merge_duplicates(claims)
     advance()
-    return [c for c in claims if c.score >= threshold]
+    return Extraction(claims, threshold, scorer.name)
 
 
 def merge_duplicates(claims: Sequence[ExtractedClaim]) -> list[ExtractedClaim]:

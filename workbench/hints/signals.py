@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from functools import lru_cache
-from typing import Any
+from functools import lru_cache, wraps
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 AGREES = "agrees"
 CONFLICTS = "conflicts"
@@ -84,13 +86,45 @@ def agreement_many(
     the comparison to some kinds (a screen of many candidates skips the costly entities)."""
     facts = _claim_facts(claim)
     wanted = frozenset(kinds) if kinds is not None else None
-    return [_compare(facts, _Facts(passage), wanted) for passage in passages]
+    return [_compare(facts, _passage_facts(passage), wanted) for passage in passages]
 
 
 @lru_cache(maxsize=32)
 def _claim_facts(claim: Side) -> _Facts:
     # match compares one claim with its top k, then screens the pool: read the claim once.
     return _Facts(claim)
+
+
+@lru_cache(maxsize=512)
+def _passage_facts(passage: Side) -> _Facts:
+    # match screens a passage, then compares it in full when it turns out to be
+    # counter-evidence, and the claims of one article share many passages: each passage is
+    # read once (its entities, the costliest part, are found at most once).
+    return _Facts(passage)
+
+
+def _memo(function: Callable[..., T]) -> Callable[..., T]:
+    """Compute `function(facts, *args)` once per `_Facts` and arguments (a claim is compared
+    with ~35 passages); callers must not change what it returns."""
+    name = function.__name__
+
+    @wraps(function)
+    def cached(facts: _Facts, *args: Any) -> T:
+        key = (name, *args)
+        memo = facts.memo
+        if key not in memo:
+            memo[key] = function(facts, *args)
+        return memo[key]
+
+    return cached
+
+
+@lru_cache(maxsize=16_384)
+def _bridge(text: str, lang: str) -> tuple[str, ...]:
+    """`bridge_tokens`, memoised: owners, date windows and sentences repeat across pairs."""
+    from workbench.index.bridge import bridge_tokens
+
+    return tuple(bridge_tokens(text, lang))
 
 
 def _compare(
@@ -142,8 +176,9 @@ def counts(signals: Iterable[Signal]) -> dict[str, int]:
 # --- text helpers ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=65_536)
 def fold(text: str) -> str:
-    """Lower case without accents: 'Évoqué' -> 'evoque'."""
+    """Lower case without accents: 'Évoqué' -> 'evoque' (memoised: mostly single words)."""
     text = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in text if not unicodedata.combining(c))
 
@@ -166,6 +201,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
+@lru_cache(maxsize=16_384)
 def _is_fact_token(token: str) -> bool:
     return bool(re.fullmatch(r"(?:d\d\d-\d\d|m\d\d|w\d|n[\d.]+|y\d{4})", token))
 
@@ -176,25 +212,38 @@ class _Facts:
 
     def __init__(self, side: Side) -> None:
         from workbench.extract.lang import detect_language
-        from workbench.index.bridge import bridge_tokens
 
         self.side = side
         self.text = side.text
         self.lang = side.lang or detect_language(side.text)[0]
         self.year = int(side.date[:4]) if re.match(r"\d{4}", side.date or "") else None
         self.sentences = sentences(self.text) or [(0, len(self.text))]
-
-        # "Mueller's" must anchor as "mueller", not as the "s" after the apostrophe; the
-        # anchors follow `self.sentences` one to one.
-        def plain(text: str) -> str:
-            return re.sub(r"(?<=\w)['’]s\b", "", text) if self.lang == "en" else text
-
-        self.anchors = [
-            {t for t in bridge_tokens(plain(self.text[s:e]), self.lang) if not _is_fact_token(t)}
-            for s, e in self.sentences
-        ]
-        self.all_anchors = set().union(*self.anchors) if self.anchors else set()
+        self._anchors: list[set[str]] | None = None
+        self._all_anchors: set[str] | None = None
         self._entities: list[Any] | None = None
+        self.memo: dict[tuple, Any] = {}  # what `_memo` functions found for this side
+
+    @property
+    def anchors(self) -> list[set[str]]:
+        """Each sentence's names, places and other bridge tokens that are not facts; found
+        on first use (a passage screened for counter-evidence often never needs them)."""
+        if self._anchors is None:
+            # "Mueller's" must anchor as "mueller", not as the "s" after the apostrophe;
+            # the anchors follow `self.sentences` one to one.
+            def plain(text: str) -> str:
+                return re.sub(r"(?<=\w)['’]s\b", "", text) if self.lang == "en" else text
+
+            self._anchors = [
+                {t for t in _bridge(plain(self.text[s:e]), self.lang) if not _is_fact_token(t)}
+                for s, e in self.sentences
+            ]
+        return self._anchors
+
+    @property
+    def all_anchors(self) -> set[str]:
+        if self._all_anchors is None:
+            self._all_anchors = set().union(*self.anchors) if self.anchors else set()
+        return self._all_anchors
 
     def sentence_of(self, offset: int) -> int:
         for index, (start, end) in enumerate(self.sentences):
@@ -265,6 +314,7 @@ def _month_end(year: int, month: int) -> date:
     return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
 
 
+@_memo
 def _whens(facts: _Facts) -> list[_When]:
     from workbench.extract.context import weekday_dates
     from workbench.extract.quantities import find_dates
@@ -314,10 +364,8 @@ def _whens(facts: _Facts) -> list[_When]:
 
 def _nearby(facts: _Facts, other: _Facts, when: _When, window: int = 60) -> int:
     """How many of the other side's anchors are written within `window` characters of a date."""
-    from workbench.index.bridge import bridge_tokens
-
     around = facts.text[max(0, when.start - window) : when.start + len(when.text) + window]
-    return len(set(bridge_tokens(around, facts.lang)) & other.all_anchors)
+    return len(set(_bridge(around, facts.lang)) & other.all_anchors)
 
 
 # How far apart two dates of the same grain may be and still be a conflict. Years never
@@ -424,6 +472,7 @@ def _counted(text: str, end: int) -> str:
     return _COUNTED_WORD.get(fold(match.group(1)), "") if match else ""
 
 
+@_memo
 def _quantities(facts: _Facts) -> list[tuple[str, int, float, str]]:
     """(words, start, value, unit or counted thing) for each number."""
     from workbench.extract.quantities import find_numbers
@@ -486,6 +535,7 @@ def _name_key(name: str, lang: str) -> str:
     return transliterate_fr(surname) if lang == "fr" else surname
 
 
+@_memo
 def _kind_entities(facts: _Facts, kind: str) -> list[Any]:
     seen, out = set(), []
     for entity in facts.entities:
@@ -584,9 +634,8 @@ def _owners_compatible(a: str, b: str) -> bool:
     return a.startswith("@") != b.startswith("@")
 
 
+@_memo
 def _find_parties(facts: _Facts) -> list[_Party]:
-    from workbench.index.bridge import bridge_tokens
-
     words = [(m.group(), m.start(), m.end()) for m in _PARTY_RE.finditer(facts.text)]
     out: list[_Party] = []
     for index, (word, start, end) in enumerate(words):
@@ -606,7 +655,7 @@ def _find_parties(facts: _Facts) -> list[_Party]:
         ):
             continue
         text = facts.text[min(first, start) : max(last, end)]
-        if owner and not owner.startswith("@") and owner not in bridge_tokens(text, facts.lang):
+        if owner and not owner.startswith("@") and owner not in _bridge(text, facts.lang):
             owner = ""
         out.append(_Party(kind, owner, text))
     return out
@@ -620,8 +669,6 @@ def _owner(
 ) -> tuple[str, int, int]:
     """Who a party belongs to: a country word or a name right before ('US government',
     'Trump campaign') or after ('gouvernement américain', 'campagne de Donald Trump')."""
-    from workbench.index.bridge import bridge_tokens
-
     _, start, end = words[index]
     candidates = []
     if index > 0:
@@ -639,7 +686,7 @@ def _owner(
         text = " ".join(w[0] for w in chunk)
         if text in _COUNTRY_ACRONYMS:  # "US" is also a stopword ("us") to the bridge
             return _COUNTRY_ACRONYMS[text], first, last
-        tokens = [t for t in bridge_tokens(text, facts.lang) if not _is_fact_token(t)]
+        tokens = [t for t in _bridge(text, facts.lang) if not _is_fact_token(t)]
         country = next((t for t in tokens if t.startswith("@") and t != "@moscow"), "")
         if country:
             return country, first, last
@@ -721,8 +768,9 @@ def _best_sentence(claim: _Facts, evidence: _Facts) -> int:
     return max(range(len(evidence.sentences)), key=closeness)
 
 
-def _content_words(text: str) -> set[str]:
-    return {fold(w)[:6] for w in re.findall(r"[^\W\d_]{5,}", text)}
+@lru_cache(maxsize=4096)
+def _content_words(text: str) -> frozenset[str]:
+    return frozenset(fold(w)[:6] for w in re.findall(r"[^\W\d_]{5,}", text))
 
 
 def _pattern(table: dict[str, re.Pattern[str]], lang: str) -> re.Pattern[str]:

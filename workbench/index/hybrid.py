@@ -81,41 +81,81 @@ def fuse(
     # Ranks among the passages a source can judge, and (as a fallback for passages that no
     # source can judge, e.g. French claims with only an English model) ranks among all.
     fallback: dict[int, dict[str, int]] = {}
+    lang_of = passage_langs.get
+    # Whether a source judges a pair depends only on the passage's language: decided once
+    # per language seen (a few) rather than once per listed passage (hundreds).
+    judges: dict[tuple[str, str], bool] = {}
     for name, hits in ranked.items():
         source = by_name.get(name)
         if source is None:
             continue  # a list from a retriever this fusion leaves out
+        rank_key = f"{name}_rank"
         rank = 0
         for any_rank, (passage_id, raw) in enumerate(hits, start=1):
-            signals = candidates.setdefault(passage_id, {})
-            fallback.setdefault(passage_id, {})[name] = any_rank
-            if mode == "lang" and not can_judge(
-                source, query_lang, passage_langs.get(passage_id, "")
-            ):
-                continue
+            signals = candidates.get(passage_id)
+            if signals is None:
+                signals = candidates[passage_id] = {}
+                fallback[passage_id] = {}
+            fallback[passage_id][name] = any_rank
+            if mode == "lang":
+                key = (name, lang_of(passage_id, ""))
+                judged = judges.get(key)
+                if judged is None:
+                    judged = judges[key] = can_judge(source, query_lang, key[1])
+                if not judged:
+                    continue
             rank += 1
             signals[name] = round(float(raw), 6)
-            signals[f"{name}_rank"] = rank
+            signals[rank_key] = rank
     total_weight = sum(s.weight for s in sources) or 1.0
+    rank_keys = [(s.name, f"{s.name}_rank") for s in sources]
+    # Per passage language: the voters, each with its weight and rank key, and the weight
+    # they share (the same arithmetic, in the same order, as one passage at a time).
+    plans: dict[str, tuple[list[tuple[str, str, float]], float, bool]] = {}
     hits: list[Hit] = []
     for passage_id, signals in candidates.items():
-        passage_lang = passage_langs.get(passage_id, "")
-        voters = list(sources)
-        ranks = {s.name: signals.get(f"{s.name}_rank") for s in sources}
-        if mode == "lang":
-            voters = [s for s in sources if can_judge(s, query_lang, passage_lang)]
-            if not voters:
-                voters = list(sources)
-                ranks = fallback[passage_id]
-        covered = any(s.monolingual and can_judge(s, query_lang, passage_lang) for s in voters)
-        weights = {s.name: s.weight_for(query_lang, passage_lang, covered) for s in voters}
-        weight = sum(weights.values()) if mode == "lang" else total_weight
+        passage_lang = lang_of(passage_id, "")
+        plan = plans.get(passage_lang)
+        if plan is None:
+            plan = plans[passage_lang] = _plan(sources, rank_keys, query_lang, passage_lang, mode)
+        voters, weight, use_fallback = plan
         total = 0.0
-        for source in voters:
-            rank = ranks.get(source.name)
-            if rank is not None:
-                total += weights[source.name] / (rrf_k + rank)
-        score = total * (rrf_k + 1) / (weight or 1.0)
+        if use_fallback:
+            ranks = fallback[passage_id]
+            for name, _, source_weight in voters:
+                rank = ranks.get(name)
+                if rank is not None:
+                    total += source_weight / (rrf_k + rank)
+        else:
+            for _, rank_key, source_weight in voters:
+                rank = signals.get(rank_key)
+                if rank is not None:
+                    total += source_weight / (rrf_k + rank)
+        weight_used = weight if mode == "lang" else total_weight
+        score = total * (rrf_k + 1) / (weight_used or 1.0)
         hits.append(Hit(passage_id=passage_id, score=round(score, 6), signals=signals))
     hits.sort(key=lambda hit: (-hit.score, hit.passage_id))
     return hits[:k]
+
+
+def _plan(
+    sources: Sequence[Source],
+    rank_keys: Sequence[tuple[str, str]],
+    query_lang: str,
+    passage_lang: str,
+    mode: str,
+) -> tuple[list[tuple[str, str, float]], float, bool]:
+    """(voters as (name, rank key, weight), their summed weight, whether ranks come from the
+    fallback) for passages in `passage_lang`."""
+    voters = list(sources)
+    use_fallback = False
+    if mode == "lang":
+        voters = [s for s in sources if can_judge(s, query_lang, passage_lang)]
+        if not voters:
+            voters = list(sources)
+            use_fallback = True
+    covered = any(s.monolingual and can_judge(s, query_lang, passage_lang) for s in voters)
+    weights = {s.name: s.weight_for(query_lang, passage_lang, covered) for s in voters}
+    keys = dict(rank_keys)
+    planned = [(s.name, keys[s.name], weights[s.name]) for s in voters]
+    return planned, sum(weights.values()), use_fallback

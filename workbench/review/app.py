@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer
 
 from workbench.errors import DamagedWorkspaceError, WorkbenchError
 from workbench.history import hidden_line, visible_history
-from workbench.queue import list_queue, load_position, progress, save_position
+from workbench.queue import count_low, list_queue, load_position, progress, save_position
 from workbench.review.article_view import ArticleScreen, article_view_data
 from workbench.review.data import ArticleContexts, Context, claim_matches
 from workbench.review.filters import QueueFilter
@@ -115,6 +115,9 @@ class ReviewApp(App[None]):
         self.changes = History()
         """The reviewer's undo and redo stacks (read from the audit log on mount)."""
         self.queue_filter = QueueFilter()
+        self.low_count = 0
+        """Claims under the check-worthiness threshold that nobody took up, of those the
+        filter finds: hidden unless the filter shows them (L)."""
         self.contexts = ArticleContexts()
         self.verdicts: dict[int, str] = {}
         """Verdict of each claim in the queue, kept in step with the badges."""
@@ -277,11 +280,18 @@ class ReviewApp(App[None]):
         query = self.queue_filter.query()
         mine = self._blind_reviewer()
         own = self.reviewer if self.queue_filter.mine else None
+        low = self.queue_filter.low
         rows = self._attempt(
-            "load the queue", lambda: list_queue(self.ws, **query, reviewer=mine, queue_of=own)
+            "load the queue",
+            lambda: list_queue(self.ws, **query, reviewer=mine, queue_of=own, low=low),
         )
         if rows is None:
             return
+        hidden = self._attempt(
+            "count the low check-worthiness claims",
+            lambda: count_low(self.ws, **query, reviewer=mine, queue_of=own),
+        )
+        self.low_count = hidden or 0
         self.verdicts = {row.claim_id: row.verdict for row in rows}
         self.articles = {row.claim_id: row.article for row in rows}
         self._count_progress()
@@ -375,8 +385,18 @@ class ReviewApp(App[None]):
         overall = self.counts.get("", [0, 0])
         in_article = self.counts.get(article, [0, 0])
         shown = f"{self.queue.row_count} shown: {self.queue_filter.describe()}"
+        low = ""
+        if self.low_count:
+            low = f"low check-worthiness: {self.low_count} " + (
+                "shown (L hides them)" if self.queue_filter.low else "more (L shows them)"
+            )
         self.query_one(ReviewHeader).show(
-            self.reviewer, (overall[0], overall[1]), article, (in_article[0], in_article[1]), shown
+            self.reviewer,
+            (overall[0], overall[1]),
+            article,
+            (in_article[0], in_article[1]),
+            shown,
+            low,
         )
 
     def _render_claim(self) -> None:
@@ -789,6 +809,13 @@ class ReviewApp(App[None]):
         self.queue_filter = new
         self._load_queue(keep=self._last_claim)
 
+    def action_toggle_low(self) -> None:
+        """Show or hide the claims under their check-worthiness threshold: a mis-scored
+        claim is one key away, never gone."""
+        self._apply_filter(self.queue_filter.with_low(not self.queue_filter.low))
+        shown = "shown" if self.queue_filter.low else "hidden"
+        self.notify(f"Low check-worthiness claims {shown}: {self.low_count}.", timeout=2)
+
     def action_filter(self) -> None:
         articles = [name for name in self.counts if name]
         dialog = FilterDialog(self.queue_filter, articles, offer_mine=self._has_assignments())
@@ -887,7 +914,7 @@ class ReviewApp(App[None]):
             if index is None:
                 self.notify(
                     f"Claim {claim_id} is not in this queue ({self.queue_filter.describe()}): "
-                    "f changes the filter.",
+                    "f changes the filter; L shows the claims of low check-worthiness.",
                     severity="warning",
                     timeout=5,
                 )

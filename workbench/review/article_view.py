@@ -62,7 +62,10 @@ def article_view_data(workspace: Workspace, claim_id: int, reviewer: str) -> Art
     name = rows[0].article
     blind = reviewer if policy_of(workspace).double else None
     verdicts = {
-        row.claim_id: row.verdict for row in list_queue(workspace, article=name, reviewer=blind)
+        # Every stored claim of the article, those under the check-worthiness threshold too:
+        # the whole article is where a mis-scored claim is seen.
+        row.claim_id: row.verdict
+        for row in list_queue(workspace, article=name, reviewer=blind, low=True)
     }
     claims = tuple(
         ArticleClaim(c.id, c.start, c.end, verdicts.get(c.id, ""))

@@ -55,6 +55,9 @@ REVIEW_BINDINGS: list[Binding] = [
         "ctrl+b", "scroll_evidence(-1)", "Scroll the evidence up", id="evidence-up", show=False
     ),
     Binding("l", "toggle_queue", "Hide or show the queue", id="toggle-queue", show=False),
+    Binding(
+        "L", "toggle_low", "Show or hide low check-worthiness claims", id="toggle-low", show=False
+    ),
     Binding("ctrl+e", "export", "Export", id="export", show=False),
     Binding("H", "history", "History", id="history", show=False),
     Binding("A", "adjudicate", "Adjudicate (editors)", id="adjudicate", show=False),

@@ -199,13 +199,22 @@ class ClaimStore(Store):
         ]
 
     def add_claim_sources(self, article_id: int, sources: Sequence[tuple[int, dict]]) -> None:
-        """Record that the article also makes these (existing) claims, at these spans."""
+        """Record that the article also makes these (existing) claims, at these spans.
+
+        A claim stored under its check-worthiness threshold takes the new source's score when
+        that is better (as near-duplicates within an article do): a statement scored low in
+        one article and high in another is not left hidden."""
         now = _now()
         with self.transaction() as conn:
             conn.executemany(
                 "INSERT INTO claim_sources(claim_id, article_id, start, end, text, added_at) "
                 "VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 [(cid, article_id, c["start"], c["end"], c["text"], now) for cid, c in sources],
+            )
+            conn.executemany(
+                "UPDATE claims SET score = MAX(score, ?) WHERE id = ? "
+                "AND score < COALESCE(json_extract(details, '$.min_score'), -1.0)",
+                [(float(c["score"]), cid) for cid, c in sources if "score" in c],
             )
 
     def claim_sources(self, claim_id: int) -> list[dict[str, Any]]:

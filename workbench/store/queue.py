@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workbench.store.connection import Store
+from workbench.store.connection import Store, _id_chunks
 from workbench.textfold import fold
 
 # A reviewer's own queue: the claims assigned to them, and the claims that still need their
@@ -20,6 +20,20 @@ _MINE = (
     " + (SELECT COUNT(*) FROM reviews r WHERE r.claim_id = c.id AND r.verdict != ''"
     " AND NOT EXISTS (SELECT 1 FROM assignments s WHERE s.claim_id = c.id"
     " AND s.reviewer = r.reviewer)) < ?))"
+)
+
+
+# A claim under the check-worthiness threshold it was extracted with (`min_score` in its
+# details): stored and matched like any other. Claims given directly, and claims stored
+# before the threshold was recorded, have none.
+LOW_SQL = "(c.score < COALESCE(json_extract(c.details, '$.min_score'), -1.0))"
+# Low claims nobody has taken up are left out of the queue unless asked for; one with a
+# review, a verdict or an assignment is work someone chose (or did): it stays in view.
+HIDDEN_SQL = (
+    f"({LOW_SQL} AND NOT EXISTS (SELECT 1 FROM verdicts h WHERE h.claim_id = c.id"
+    " AND h.verdict != '') AND NOT EXISTS (SELECT 1 FROM reviews h WHERE h.claim_id = c.id"
+    " AND h.verdict != '') AND NOT EXISTS (SELECT 1 FROM assignments h"
+    " WHERE h.claim_id = c.id))"
 )
 
 
@@ -51,17 +65,77 @@ class QueueStore(Store):
         assigned_to: str | None = None,
         queue_of: str | None = None,
         needed: int = 1,
-    ) -> list[tuple[int, str, str, float, str, str]]:
-        """(claim id, text, article, score, verdict, lang) of each claim in review order
+        low: bool = False,
+    ) -> list[tuple[int, str, str, float, str, str, bool]]:
+        """(claim id, text, article, score, verdict, lang, low) of each claim in review order
         (article, then position in it), filtered in SQL (see `queue.list_queue`). `status`:
         'all', 'unreviewed' or 'reviewed'; `needed`: how many reviewers a claim needs, for
         `queue_of`. `search` ignores case and accents ('reunion' finds 'Réunion'), in the
-        claim's text and its verdict's note."""
-        join, params = _verdicts_of(reviewer)
-        sql = (
-            "SELECT c.id, c.text, a.name, c.score, COALESCE(v.verdict, ''), c.lang FROM claims c "
-            f"JOIN articles a ON a.id = c.article_id {join}"
+        claim's text and its verdict's note. Claims under their check-worthiness threshold
+        that nobody took up (`HIDDEN_SQL`) are left out unless `low`; `low` in a row says the
+        claim is under its threshold."""
+        join, where, params = self._queue_filter(
+            status, verdict, article, search, reviewer, assigned_to, queue_of, needed
         )
+        if not low:
+            where.append(f"NOT {HIDDEN_SQL}")
+        sql = (
+            "SELECT c.id, c.text, a.name, c.score, COALESCE(v.verdict, ''), c.lang, "
+            f"{LOW_SQL} FROM claims c JOIN articles a ON a.id = c.article_id {join}"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY a.id, c.start, c.id"
+        return [(*row[:6], bool(row[6])) for row in self.conn.execute(sql, params)]
+
+    def low_count(
+        self,
+        *,
+        status: str = "all",
+        verdict: str | None = None,
+        article: str | None = None,
+        search: str | None = None,
+        reviewer: str | None = None,
+        assigned_to: str | None = None,
+        queue_of: str | None = None,
+        needed: int = 1,
+    ) -> int:
+        """How many claims `queue_rows` leaves out without `low` (`HIDDEN_SQL`), with the
+        same filters."""
+        join, where, params = self._queue_filter(
+            status, verdict, article, search, reviewer, assigned_to, queue_of, needed
+        )
+        sql = (
+            f"SELECT COUNT(*) FROM claims c JOIN articles a ON a.id = c.article_id {join} "
+            f"WHERE {' AND '.join([*where, HIDDEN_SQL])}"
+        )
+        return int(self.conn.execute(sql, params).fetchone()[0])
+
+    def low_claims(self, claim_ids: list[int]) -> set[int]:
+        """Which of these claims are under their check-worthiness threshold."""
+        low: set[int] = set()
+        for chunk, marks in _id_chunks(list(dict.fromkeys(int(c) for c in claim_ids))):
+            low.update(
+                int(row[0])
+                for row in self.conn.execute(
+                    f"SELECT c.id FROM claims c WHERE c.id IN ({marks}) AND {LOW_SQL}", chunk
+                )
+            )
+        return low
+
+    def _queue_filter(
+        self,
+        status: str,
+        verdict: str | None,
+        article: str | None,
+        search: str | None,
+        reviewer: str | None,
+        assigned_to: str | None,
+        queue_of: str | None,
+        needed: int,
+    ) -> tuple[str, list[str], list[Any]]:
+        """The verdict join, the WHERE conditions and their parameters of the queue's filters."""
+        join, params = _verdicts_of(reviewer)
         where: list[str] = []
         if status == "unreviewed":
             where.append("COALESCE(v.verdict, '') = ''")
@@ -89,20 +163,20 @@ class QueueStore(Store):
             )
             pattern = like_pattern(search)
             params += [pattern, pattern]
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY a.id, c.start, c.id"
-        return self.conn.execute(sql, params).fetchall()
+        return join, where, params
 
     def progress_rows(self, reviewer: str | None = None) -> list[tuple[str, int, int]]:
         """(article name, claims with a verdict, claims) per article in article order: by the
-        final verdicts, or by `reviewer`'s own reviews when given."""
+        final verdicts, or by `reviewer`'s own reviews when given. The claims the queue hides
+        (`HIDDEN_SQL`) are not counted: the work to do is the claims in view."""
         join, params = _verdicts_of(reviewer)
+        done = "COALESCE(v.verdict, '') != ''"
         return [
             (name, int(reviewed), int(total))
             for name, reviewed, total in self.conn.execute(
-                "SELECT a.name, SUM(CASE WHEN COALESCE(v.verdict, '') != '' THEN 1 ELSE 0 END), "
-                f"COUNT(*) FROM claims c JOIN articles a ON a.id = c.article_id {join} "
+                f"SELECT a.name, SUM(CASE WHEN {done} THEN 1 ELSE 0 END), "
+                f"SUM(CASE WHEN {done} OR NOT {HIDDEN_SQL} THEN 1 ELSE 0 END) "
+                f"FROM claims c JOIN articles a ON a.id = c.article_id {join} "
                 "GROUP BY a.id ORDER BY a.id",
                 params,
             )

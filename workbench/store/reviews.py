@@ -9,6 +9,7 @@ from typing import Any
 
 from workbench.store.claims import QUERY_SQL
 from workbench.store.connection import Store
+from workbench.store.queue import HIDDEN_SQL
 
 # A review's or final verdict's fields as `verdicts.ReviewState` holds them: verdict, note,
 # cited passages.
@@ -292,10 +293,14 @@ class ReviewStore(Store):
         and `reviewed` (reviewers whose review gives a verdict, oldest first)."""
         if article is not None:
             self.require_article(article)
+        # Claims under the check-worthiness threshold that nobody took up are not handed out:
+        # assigning one would put it in a queue it was kept out of (`workbench claims --low`
+        # lists them; a review or a verdict on one makes it ordinary work).
         rows = self.conn.execute(
             "SELECT c.id FROM claims c JOIN articles a ON a.id = c.article_id"
             " WHERE (? IS NULL OR a.name = ?) AND NOT EXISTS (SELECT 1 FROM verdicts v"
-            " WHERE v.claim_id = c.id AND v.verdict != '') ORDER BY a.id, c.start, c.id",
+            f" WHERE v.claim_id = c.id AND v.verdict != '') AND NOT {HIDDEN_SQL}"
+            " ORDER BY a.id, c.start, c.id",
             (article, article),
         ).fetchall()
         ids = [int(r[0]) for r in rows]

@@ -1,4 +1,4 @@
-"""Provides the review header: the reviewer, progress overall and in the claim's article."""
+"""Provides the review header: the reviewer, progress, and what the queue shows or hides."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ class ReviewHeader(Static):
         article: str,
         in_article: tuple[int, int],
         queue: str,
+        low: str = "",
     ) -> None:
+        """`low`: what the queue says of the claims under the check-worthiness threshold
+        ("low check-worthiness: 3 more (L shows them)"), '' when there are none."""
         out = Text()
         out.append(" Fact-check review ", style="bold reverse")
         out.append("  reviewer ")
@@ -32,4 +35,6 @@ class ReviewHeader(Static):
             out.append("  │  this article ")
             out.append(_ratio(*in_article), style="bold")
         out.append("  │  " + queue, style="dim")
+        if low:
+            out.append("  │  " + low, style="bold")
         self.update(out, layout=False)  # one line, docked: its size never changes

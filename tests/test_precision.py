@@ -1,0 +1,151 @@
+"""MiniLM in int8 (ONNX) or fp32 (torch): a workspace keeps the precision it was embedded with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from workbench import config
+from workbench.embed import (
+    DEFAULT_PRECISION,
+    PRECISION_ENV,
+    HashingEmbedder,
+    requested_precision,
+)
+from workbench.errors import ModelMismatchError, WorkbenchError
+from workbench.ingest import ingest
+from workbench.workspace import Workspace
+
+
+class TwoPrecisions:
+    """A fake model with an int8 form whose vectors differ a little from its fp32 ones."""
+
+    quantizable = True
+    languages = frozenset({"en"})
+
+    def __init__(self) -> None:
+        self.inner = HashingEmbedder(64)
+        self.name, self.dim = "st:fake-minilm", 64
+        self.precision = requested_precision() or DEFAULT_PRECISION
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.inner.encode(texts)
+        if self.precision == "int8":
+            vectors = np.round(vectors * 4) / 4 + 0.01
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors.astype(np.float32)
+
+
+def _workspace(tmp_path: Path, evidence_file: Path, precision: str | None) -> Workspace:
+    ws = Workspace.open(tmp_path / "ws", create=True)
+    with pytest.MonkeyPatch.context() as patch:
+        if precision:
+            patch.setenv(PRECISION_ENV, precision)
+        ingest(ws, [evidence_file], [TwoPrecisions()])
+    return ws
+
+
+def test_new_workspace_records_its_precision(tmp_path: Path, evidence_file: Path) -> None:
+    default = _workspace(tmp_path / "a", evidence_file, None).get_meta("models")[0]
+    asked = _workspace(tmp_path / "b", evidence_file, "int8").get_meta("models")[0]
+    assert (default["precision"], asked["precision"]) == (DEFAULT_PRECISION, "int8")
+    assert "precision" not in config.describe([HashingEmbedder(8)])[0]
+
+
+@pytest.mark.parametrize(("made", "default"), [("int8", "fp32"), ("fp32", "int8")])
+def test_workspace_is_queried_at_its_own_precision(
+    tmp_path: Path,
+    evidence_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    made: str,
+    default: str,
+) -> None:
+    ws = _workspace(tmp_path, evidence_file, made)
+    monkeypatch.delenv(PRECISION_ENV, raising=False)
+    embedder = TwoPrecisions()
+    embedder.precision = default  # what a new workspace would get...
+    config.check_fingerprints(ws, [embedder])  # ...but this one was embedded otherwise
+    assert embedder.precision == made
+
+
+def test_other_precision_asked_for_is_refused_in_one_line(
+    tmp_path: Path, evidence_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = _workspace(tmp_path, evidence_file, "int8")
+    monkeypatch.setenv(PRECISION_ENV, "fp32")
+    with pytest.raises(ModelMismatchError) as caught:
+        config.check_fingerprints(ws, [TwoPrecisions()])
+    message = str(caught.value)
+    assert "holds int8 vectors" in message and "reindex" in message and "\n" not in message
+
+
+def test_workspace_from_before_int8_is_fp32(tmp_path: Path, evidence_file: Path) -> None:
+    ws = _workspace(tmp_path, evidence_file, "fp32")
+    models = ws.get_meta("models")
+    del models[0]["precision"]  # as written before precisions existed
+    with ws.transaction() as conn:
+        ws.set_meta(conn, "models", models)
+    embedder = TwoPrecisions()
+    config.check_fingerprints(ws, [embedder])
+    assert embedder.precision == "fp32"
+
+
+def test_unknown_precision_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PRECISION_ENV, "fp16")
+    with pytest.raises(WorkbenchError, match="int8 or fp32"):
+        requested_precision()
+
+
+# ----- the real model (slow: exports and quantises MiniLM once, ~10 s) --------------------------
+
+SENTENCES = [
+    "Vladimir Putin met US Secretary of State Mike Pompeo in Sochi on 14 May 2019.",
+    "The special counsel did not establish that the Trump campaign coordinated with Russia.",
+    "Donald Trump was ready to meet the Russian leader at the G20 summit in Osaka in June.",
+    "A photo shows butterflies drinking water from a wombat hole after the Australian fires.",
+    "Drinking hot water every 15 minutes does not kill the coronavirus.",
+    "Le président russe a rencontré le secrétaire d'État américain à Sotchi.",
+]
+
+
+@pytest.fixture(scope="module")
+def minilm_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    from workbench.embed import SentenceTransformerEmbedder
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WORKBENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
+        int8 = SentenceTransformerEmbedder(precision="int8")
+        fp32 = SentenceTransformerEmbedder(precision="fp32")
+        yield int8, fp32
+
+
+@pytest.mark.slow
+def test_int8_vectors_stay_close_to_fp32(minilm_pair: tuple) -> None:
+    int8, fp32 = minilm_pair
+    cosines = (int8.encode(SENTENCES) * fp32.encode(SENTENCES)).sum(axis=1)
+    assert cosines.min() >= 0.98 and cosines.mean() >= 0.99
+
+
+@pytest.mark.slow
+def test_int8_vector_of_a_text_does_not_depend_on_its_batch(minilm_pair: tuple) -> None:
+    int8, _ = minilm_pair
+    batch = int8.encode(SENTENCES * 3)  # enough texts for the worker threads
+    alone = np.stack([int8.encode([s])[0] for s in SENTENCES])
+    assert np.array_equal(batch[: len(SENTENCES)], alone)
+    assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_int8_is_exported_once_into_the_cache(minilm_pair: tuple) -> None:
+    from workbench.quantized import cache_root, int8_model
+
+    int8, _ = minilm_pair
+    int8.encode(["x"])
+    files = list((cache_root() / "onnx").glob("*/model-int8.onnx"))
+    assert len(files) == 1
+    before = files[0].stat().st_mtime_ns
+    assert int8_model(Path(int8._resolve())) == files[0]
+    assert files[0].stat().st_mtime_ns == before
