@@ -41,6 +41,14 @@ ones, BM25 scores synthetic text, and the fusion ranks. Then index memory, load 
 and start-up time of the command line. Models and libraries are loaded before any timing.
 
     python bench/speed.py [--data ../shared/data] [--quick] [--sizes 10000,100000] [--json F]
+
+With --match N, only `match` per claim (compute_matches: retrieval, re-ranker, agreement
+signals) over a workspace of N passages built from real texts (`build_match_workspace`), one
+claim at a time, with a time per stage: today's code (--baseline, a git rev or a folder)
+against the working tree on the same fp32 workspace, checking that every claim gets the same
+hits and scores, and the working tree on the same passages embedded with int8 MiniLM.
+
+    python bench/speed.py --match 100000 [--baseline HEAD] [--repeat 2] [--profile]
 """
 
 BATCH = 256  # ingest's default batch (the command line's --batch-size)
