@@ -343,10 +343,10 @@ async def test_a_rematch_killed_midway_is_marked_stale_and_resumed(workspace: Pa
     view_lines: list[str] = []
 
     class Watching(ReviewApp):
-        def _rematch(self, claim_id: int, k: int) -> None:  # type: ignore[override]
+        def _rematch_pending(self, claim_ids: list[int], k: int) -> None:  # type: ignore[override]
             # The claim pane as it is before the resumed re-match has run.
             view_lines.append(str(self.query_one(ClaimView).render()))
-            super()._rematch(claim_id, k)
+            super()._rematch_pending(claim_ids, k)
 
     app = Watching(workspace, "alice", Settings(), retriever_factory=hash_retriever)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -205,9 +205,8 @@ class ReviewApp(App[None]):
         if self.ws.read_only:
             return
         pending = self._attempt("read the claims awaiting a re-match", self.ws.pending_rematches)
-        for claim_id in pending or ():
-            self._rematch(claim_id, DEFAULT_TOP_K)
         if pending:
+            self._rematch_pending(pending, DEFAULT_TOP_K)
             self.notify(
                 f"Matching again {len(pending)} reworded claim(s) whose re-match was "
                 "interrupted; their evidence is marked stale until then.",
@@ -934,19 +933,29 @@ class ReviewApp(App[None]):
 
     @work(thread=True, group="rematch")
     def _rematch(self, claim_id: int, k: int) -> None:
+        self._rematch_each([claim_id], k)
+
+    @work(thread=True, group="rematch")
+    def _rematch_pending(self, claim_ids: list[int], k: int) -> None:
+        # One worker for all of them: a crash may leave many, and one thread per claim would
+        # load them all at once.
+        self._rematch_each(claim_ids, k)
+
+    def _rematch_each(self, claim_ids: list[int], k: int) -> None:
         from workbench.match import match_claims
 
-        try:
-            # SQLite connections stay in the thread that opened them.
-            with Workspace.open(self.workspace_path) as ws:
-                results = match_claims(ws, self._retriever_in(ws), [claim_id], k)
-        except Exception as exc:
-            # Anything from loading models or indexes is shown to the reviewer; the edit is
-            # already saved, so the app goes on.
-            self.post_message(RematchFailed(claim_id, f"{type(exc).__name__}: {exc}"))
-            return
-        count = len(results[0]["matches"]) if results else 0
-        self.post_message(ClaimRematched(claim_id, count))
+        for claim_id in claim_ids:
+            try:
+                # SQLite connections stay in the thread that opened them.
+                with Workspace.open(self.workspace_path) as ws:
+                    results = match_claims(ws, self._retriever_in(ws), [claim_id], k)
+            except Exception as exc:
+                # Anything from loading models or indexes is shown to the reviewer; the edit
+                # is already saved (and still marked pending), so the app goes on.
+                self.post_message(RematchFailed(claim_id, f"{type(exc).__name__}: {exc}"))
+                continue
+            count = len(results[0]["matches"]) if results else 0
+            self.post_message(ClaimRematched(claim_id, count))
 
     @work(thread=True, group="hints", exclusive=True)
     def _compute_hints(self, claim_id: int, matches: list[dict[str, Any]], generation: int) -> None:
