@@ -174,6 +174,8 @@ def main() -> None:
         meta={
             "trained_on": "bench/data/xling-dev (all 56 claims); held-out: bench/data/xling-test",
             "cv_map5": round(results[best], 4),
+            # The claim languages it learned from: it applies to those only.
+            "languages": sorted({c["lang"] for c in claims}),
             "C": strength,
         },
     )

@@ -100,12 +100,21 @@ def main() -> None:
     print(f"{len(queries)} posts, lists read", file=sys.stderr)
 
     def per_query(fusion: FusionConfig) -> list[float]:
-        sources = Retriever(embedders, indexes, fusion).sources
+        # The weights `search` would use for each post's lists (single-language ones where
+        # every candidate is in the post's language), as match fuses them.
+        tuned = Retriever(embedders, indexes, fusion)
         return [
             _map5(
                 [
                     h.passage_id
-                    for h in fuse(ranked[i], sources, langs[i], indexes.langs, 5, fusion.mode)
+                    for h in fuse(
+                        ranked[i],
+                        tuned._sources_for(ranked[i], langs[i]),
+                        langs[i],
+                        indexes.langs,
+                        5,
+                        fusion.mode,
+                    )
                 ],
                 qrels[queries[i][0]],
             )

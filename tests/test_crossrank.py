@@ -139,3 +139,11 @@ def test_a_one_language_corpus_gets_the_single_language_weights(tmp_path: Path) 
         assert {s.name: s.weight for s in retriever._sources_for(mixed, "fr")}[LEXICAL] == 1.0
         # Unknown claim language: never "one language".
         assert retriever._sources_for(only_french, "") is retriever.sources
+
+
+def test_it_applies_only_to_claims_in_the_languages_it_learned() -> None:
+    ranker = crossrank.load()
+    assert ranker is not None and ranker.meta["languages"] == ["fr"]
+    assert ranker.applies("fr", _hits(), LANGS)
+    # An English claim over a mixed corpus: no figure covers it, the earlier order stands.
+    assert not ranker.applies("en", _hits(), LANGS)

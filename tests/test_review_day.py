@@ -185,6 +185,16 @@ async def test_the_header_and_the_claim_follow_other_processes(workspace: Path) 
         assert "reviewed 1/" in str(app.query_one("ReviewHeader").render())
         assert app.state.verdict == "false"
         assert any("changed in another window" in m for _, m in seen)
+        # Another claim, not on screen: its badge follows, and changing it later counts once.
+        other = app.queue.claim_at(3)
+        with Workspace.open(workspace) as ws:
+            set_verdict(ws, other, "true", "bob")
+        app._watch_others()
+        await pilot.pause()
+        assert app.queue.cell(other, "verdict") == "true" and app.counts[""][0] == 2
+        app._move_to(3)
+        await pilot.press("1")  # a verdict on a claim that already had one
+        assert app.counts[""][0] == 2
 
 
 def test_a_report_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
@@ -387,3 +397,78 @@ def test_history_load_replays_undo_and_redo(workspace: Path) -> None:
         with pytest.raises(ConflictError):
             loaded.undo(ws, "alice")  # a's verdict: bob changed it since
         assert get_state(ws, a).verdict == "true"
+
+
+def test_a_late_rematch_of_an_old_wording_never_overwrites_newer_evidence(
+    workspace: Path,
+) -> None:
+    from workbench.match import compute_matches, store_matches
+    from workbench.verdicts import edit_claim
+
+    with Workspace.open(workspace) as ws:
+        claim = ws.claims()[0].id
+        edit_claim(ws, claim, "Pompeo met Putin in Sochi on 14 May 2019.", "alice")
+        old_wording = compute_matches(ws, hash_retriever(ws), [claim], 3)  # a slow worker
+        edit_claim(ws, claim, "Trump and Putin spoke by phone on 3 May 2019.", "alice")
+        store_matches(ws, compute_matches(ws, hash_retriever(ws), [claim], 3))
+        newer = [m["passage_id"] for m in ws.matches(claim)]
+        assert not ws.claims([claim])[0].stale
+        edit_claim(ws, claim, "Reworded a third time.", "alice")
+        store_matches(ws, old_wording)  # the slow worker finishes last
+        assert [m["passage_id"] for m in ws.matches(claim)] == newer
+        assert ws.claims([claim])[0].stale  # still waiting for its own re-match
+
+
+def test_every_change_is_audited_and_nothing_else(tmp_path: Path, workspace: Path) -> None:
+    from workbench.history import describe
+    from workbench.verdicts import apply_changes
+
+    with Workspace.open(workspace) as ws:
+        claim = ws.claims()[0].id
+        set_verdict(ws, claim, "false", "ana")
+        # Single mode: ben gives the verdict the claim has; his own review is new: audited.
+        apply_changes(ws, claim, "ben", verdict="false")
+        assert [(r["reviewer"], r["action"]) for r in ws.audit_trail(claim)] == [
+            ("ana", "verdict"),
+            ("ben", "verdict"),
+        ]
+        apply_changes(ws, claim, "ben", verdict="false")  # nothing new at all: nothing written
+        assert len(ws.audit_trail(claim)) == 2
+    (workspace / "config.toml").write_text('[review]\nmode = "double"\n')
+    with Workspace.open(workspace) as ws:
+        other = ws.claims()[1].id
+        set_verdict(ws, other, "true", "cy")
+        set_verdict(ws, other, "true", "cy")  # double mode: the same again writes nothing
+        assert [r["action"] for r in ws.audit_trail(other)] == ["verdict"]
+    assert describe("undo edit", "Old wording.", "New wording.").startswith('"Old wording."')
+
+
+@run_async
+async def test_the_replace_question_shows_a_file_name_as_typed(
+    workspace: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "a[b]x.jsonl"  # markup a label would read: "[b]" is bold
+    target.write_text("x\n")
+    app = _app(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+e")
+        app.screen.query_one("Input").value = str(target)
+        await pilot.press("enter")
+        await pilot.pause()
+        texts = " ".join(str(label.render()) for label in app.screen.query("Label"))
+        assert "a[b]x.jsonl exists: replace it?" in texts
+        await pilot.press("n")
+
+
+def test_undoing_an_edit_gives_back_the_extracted_standalone_wording(workspace: Path) -> None:
+    from workbench.undo import History
+    from workbench.verdicts import edit_claim
+
+    with Workspace.open(workspace) as ws:
+        claim = next(c for c in ws.claims() if c.standalone and c.standalone != c.text)
+        history = History()
+        history.record(edit_claim(ws, claim.id, "Reworded.", "alice"))
+        assert ws.claims([claim.id])[0].standalone == "Reworded."
+        history.undo(ws, "alice")
+        again = ws.claims([claim.id])[0]
+        assert (again.text, again.standalone) == (claim.text, claim.standalone)

@@ -136,9 +136,13 @@ class CrossRanker:
         return out
 
     def applies(self, claim_lang: str, hits: Sequence[Hit], langs: Mapping[int, str]) -> bool:
-        """Only where the top of the list mixes languages (see module doc): a list in one
-        language, whatever the claim's (a tweet detected as another language, say), is left
-        to the stages made for one language."""
+        """Only for claims in a language it was trained on (`meta["languages"]`: French; an
+        English claim over a mixed corpus is a case no figure covers yet), and only where the
+        top of the list mixes languages (see module doc): a list in one language, whatever
+        the claim's, is left to the stages made for one language."""
+        trained = self.meta.get("languages")
+        if trained and claim_lang not in trained:
+            return False
         return len({langs.get(h.passage_id, "") for h in hits[: self.depth]}) > 1
 
     def rerank(

@@ -117,7 +117,7 @@ def claim_history(workspace: Workspace, claim_id: int) -> list[Event]:
 
 # Actions that hold no reviewer's verdict, note or citations: a blind reviewer sees them
 # whoever took them (who is assigned, how the claim is worded: the claim as they review it).
-BLIND_SAFE_ACTIONS = frozenset({"assign", "edit"})
+BLIND_SAFE_ACTIONS = frozenset({"assign", "edit", "undo edit", "redo edit"})
 # Actions on the claim's final verdict: their states hold the reviews' verdicts, notes and
 # citations (merged, adjudicated, withdrawn), whoever's write led to them.
 FINAL_ACTIONS = frozenset({"adjudicate", "approve", "final (reviews agree)"})
@@ -163,7 +163,7 @@ def hidden_line(hidden: int) -> str:
 
 def describe(action: str, old: Any, new: Any) -> str:
     """What an action changed, for people, from the audit row's before and after."""
-    if action == "edit":
+    if action in ("edit", "undo edit", "redo edit"):
         return _before_after(_wording(old), _wording(new))
     if action == "assign":
         return "assigned to " + _before_after(_assignees(old), _assignees(new))

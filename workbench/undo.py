@@ -89,8 +89,13 @@ class History:
             # time: one step, as they were one change.
             parts, first = [action], ReviewState.from_json(old)
             last = ReviewState.from_json(new)
+            # A following row joins only if it took the claim from where this one left it:
+            # two separate actions in one second, with someone else's change between them,
+            # stay two steps (each undone only from the state it left).
             while index < len(rows) and rows[index][:2] == (claim_id, at):
                 if rows[index][2] not in REVIEW_ACTIONS:
+                    break
+                if ReviewState.from_json(rows[index][3]) != last:
                     break
                 parts.append(rows[index][2])
                 last = ReviewState.from_json(rows[index][4])

@@ -193,13 +193,14 @@ def _write(
                 own = step(own)
             if own == mine:
                 own = None  # nothing of the writer's own changed (an undo of nothing, say)
-        if state == first and own is None:
+        if state == first and (own is None or policy.double):
             # Nothing changes (the verdict the claim already has, pressed again): nothing is
-            # written, audited or made undoable.
+            # written, audited or made undoable. (In double mode the state is the writer's
+            # own review; in single mode a change to the writer's own review alone is still
+            # a change, written and audited below.)
             return Change(claim_id, ", ".join(dict.fromkeys(a for a, _ in steps)), first, first)
         for action, before, after in audits:
-            if before != after or len(audits) == 1:
-                _audit(conn, claim_id, at, reviewer, action, before, after)
+            _audit(conn, claim_id, at, reviewer, action, before, after)
         if own is not None:
             workspace.save_review(conn, claim_id, reviewer, _fields(own), at)
         if not policy.double:

@@ -233,9 +233,24 @@ class ReviewApp(App[None]):
             if state is not None and state != self.state:
                 self._state_changed(claim.id, state, render=True)
                 self.notify(f"Claim {claim.id} was changed in another window.", timeout=4)
+        self._sync_badges()
         # Counted afresh after: the counts then hold every process's changes exactly once.
         self._count_progress()
         self._render_header()
+
+    def _sync_badges(self) -> None:
+        """The queue's verdicts as stored now (another window's verdicts on other claims), so
+        that badges, "next without a verdict" and later count updates start from the truth."""
+        query = self.queue_filter.query()
+        own = self.reviewer if self.queue_filter.mine else None
+        rows = self._attempt(
+            "read the queue",
+            lambda: list_queue(self.ws, **query, reviewer=self._blind_reviewer(), queue_of=own),
+        )
+        for row in rows or ():
+            if row.claim_id in self.verdicts and self.verdicts[row.claim_id] != row.verdict:
+                self.verdicts[row.claim_id] = row.verdict
+                self.queue.set_verdict(row.claim_id, row.verdict)
 
     def on_unmount(self) -> None:
         self.ws.close()

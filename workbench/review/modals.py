@@ -164,8 +164,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog prompt"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Label(Text(self.detail))  # a path or a name: shown as typed, never markup
+            # A file name: shown as typed, never read as markup ("a[/].jsonl", "[@click=...]").
+            yield Label(Text(self.title_text), classes="dialog-title")
+            yield Label(Text(self.detail))
             yield Label("y replaces it · n or escape keeps it", classes="hint")
 
     def action_answer(self, yes: bool) -> None:

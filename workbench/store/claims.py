@@ -167,10 +167,22 @@ class ClaimStore(Store):
         """Give a claim a reviewer's wording, inside the caller's transaction (`conn`), which
         writes its audit row: the extracted wording is kept (`original_text`, set once), and
         matching searches with the new one from now on (`standalone`)."""
+        current, original, standalone, details = conn.execute(
+            "SELECT text, original_text, standalone, details FROM claims WHERE id = ?",
+            (claim_id,),
+        ).fetchone()
+        extras = json.loads(details or "{}")
+        if original is None:
+            # The first edit: the extracted standalone wording (names, pronouns and dates
+            # resolved) is kept, so that going back to the article's wording (an undo) gives
+            # matching that wording again, not the bare sentence.
+            extras.setdefault("original_standalone", standalone)
+        restored = text == (original if original is not None else current)
+        alone = (extras.get("original_standalone") or text) if restored else text
         conn.execute(
             "UPDATE claims SET original_text = COALESCE(original_text, text), text = ?, "
-            "standalone = ?, rematch_pending = ? WHERE id = ?",
-            (text, text, text, claim_id),
+            "standalone = ?, rematch_pending = ?, details = ? WHERE id = ?",
+            (text, alone, text, json.dumps(extras, ensure_ascii=False), claim_id),
         )
         # The old wording's vectors would let verdict memory compare the wrong text; the
         # re-match stores the new ones.
@@ -239,14 +251,27 @@ class ClaimStore(Store):
         `vectors` each model's claim vectors (rows parallel to `results`), written in the same
         transaction so that matches never outlive their claim's vectors or the reverse.
         `matched`, parallel to `results`, is each claim's wording as it was matched: a claim
-        awaiting a re-match of that wording is current again (one reworded since stays
-        pending: these matches are already old)."""
+        awaiting a re-match of that wording is current again, and a claim reworded since
+        keeps what it has: these matches and vectors are of an old wording (a late re-match
+        never overwrites a newer one's evidence; the claim stays pending)."""
         now = _now()
         with self.transaction() as conn:
-            claim_ids = [claim_id for claim_id, _ in results]
+            keep = list(range(len(results)))
+            if matched is not None:
+                # Read inside the transaction: no rewording can slip in between.
+                current = {
+                    int(r[0]): r[1]
+                    for chunk, marks in _id_chunks([claim_id for claim_id, _ in results])
+                    for r in conn.execute(
+                        f"SELECT id, text FROM claims WHERE id IN ({marks})", chunk
+                    )
+                }
+                keep = [i for i in keep if current.get(results[i][0]) == matched[i]]
+            claim_ids = [results[i][0] for i in keep]
             for model, matrix in (vectors or {}).items():
-                _insert_claim_vectors(conn, model, claim_ids, matrix)
-            for index, (claim_id, hits) in enumerate(results):
+                _insert_claim_vectors(conn, model, claim_ids, np.asarray(matrix)[keep])
+            for index in keep:
+                claim_id, hits = results[index]
                 signals = agreement[index] if agreement is not None else [[] for _ in hits]
                 conn.execute("DELETE FROM matches WHERE claim_id = ?", (claim_id,))
                 conn.executemany(
