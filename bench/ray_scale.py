@@ -93,9 +93,8 @@ def main() -> None:
     start(settings)
     results["ray start s"] = time.perf_counter() - started
     distributed = Workspace.open(work / "ray", create=True)
-    encoder = RayEncoder(
-        EmbedderFactory(names), [canonical_ref(e.name) for e in embedders], settings
-    )
+    factory = EmbedderFactory.of(names, embedders)  # at the precision they run at here
+    encoder = RayEncoder(factory, [canonical_ref(e.name) for e in embedders], settings)
     started = time.perf_counter()
     ingest_documents(distributed, docs, embedders, encoder=encoder)
     results["ray ingest s"] = time.perf_counter() - started
@@ -118,9 +117,7 @@ def main() -> None:
     expected = match_claims(local, retriever, claim_ids, 5)
     results["local match s"] = time.perf_counter() - started
     started = time.perf_counter()
-    got = match_on_ray(
-        distributed, EmbedderFactory(names), FusionConfig(), claim_ids, 5, 30, settings
-    )
+    got = match_on_ray(distributed, factory, FusionConfig(), claim_ids, 5, 30, settings)
     results["ray match s"] = time.perf_counter() - started
     shutdown()
     same_top_k = [[m["evidence_id"] for m in r["matches"]] for r in expected] == [

@@ -29,7 +29,7 @@ from workbench.match import add_article, match_claims
 from workbench.queue import count_low, list_queue, progress
 from workbench.review.app import ReviewApp
 from workbench.settings import Settings
-from workbench.verdicts import set_verdict
+from workbench.verdicts import set_note, set_verdict
 from workbench.workspace import Workspace
 
 ARTICLES = Path(__file__).parents[1] / "bench" / "data" / "xling-dev" / "articles"
@@ -91,6 +91,39 @@ def test_low_claims_are_hidden_from_the_queue_until_asked_for(tmp_path: Path) ->
         set_verdict(ws, ids[0], "true", "ana")
         assert [r.claim_id for r in list_queue(ws)] == [ids[0]]
         assert count_low(ws) == len(ids) - 1 and progress(ws)[""] == (1, 1)
+
+
+@pytest.mark.parametrize("work", ["note", "citation", "edit"])
+def test_a_note_a_citation_or_an_edit_takes_a_low_claim_up(
+    tmp_path: Path, evidence_file: Path, work: str
+) -> None:
+    from workbench.verdicts import cite, edit_claim, uncite
+
+    name = "retraites-promulgation-2023.fr.txt"
+    with Workspace.open(tmp_path / "ws", create=True) as ws:
+        ingest(ws, [evidence_file], [HashingEmbedder(64)])
+        ids = add_article(ws, ARTICLES / name, scorer=_MisScorer())
+        claim, passage = ids[1], 1
+        extracted = ws.claim_text(claim)
+        if work == "note":
+            set_note(ws, claim, "Pas encore vérifié: à suivre.", "ana")
+        elif work == "citation":
+            cite(ws, claim, passage, "ana")
+        else:
+            edit_claim(ws, claim, "La réforme a été promulguée en avril 2023.", "ana")
+        # A reviewer's work, even without a verdict: in view and counted, in the queue that
+        # `claims` lists and the review UI shows.
+        assert [r.claim_id for r in list_queue(ws)] == [claim]
+        assert count_low(ws) == len(ids) - 1 and ws.hidden_claims() == set(ids) - {claim}
+        assert progress(ws)[""] == (0, 1)
+        # The work taken back (note cleared, citation removed, edit undone): hidden again.
+        if work == "note":
+            set_note(ws, claim, "", "ana")
+        elif work == "citation":
+            uncite(ws, claim, passage, "ana")
+        else:
+            edit_claim(ws, claim, extracted, "ana")
+        assert list_queue(ws) == [] and count_low(ws) == len(ids)
 
 
 def test_assign_hands_out_no_low_claim_nobody_took_up(tmp_path: Path) -> None:
@@ -239,6 +272,7 @@ async def test_l_shows_and_hides_low_check_worthiness_claims(
         match_claims(ws, hash_retriever(ws), ids, 2)
         low = count_low(ws)
         shown = len(list_queue(ws))
+        noted = min(ws.hidden_claims())
     assert low and shown
     app = ReviewApp(root, "alice", Settings(), retriever_factory=hash_retriever)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -254,6 +288,15 @@ async def test_l_shows_and_hides_low_check_worthiness_claims(
         await pilot.press("L")
         await pilot.pause()
         assert app.queue.row_count == shown
+        # A note alone (no verdict) is a reviewer's work: that claim stays in view after L.
+        set_note(app.ws, noted, "À vérifier: le décret est-il paru ?", "alice")
+        await pilot.press("L")
+        await pilot.pause()
+        await pilot.press("L")
+        await pilot.pause()
+        assert app.queue.row_count == shown + 1
+        header = str(app.query_one("ReviewHeader").render())
+        assert f"low check-worthiness: {low - 1} more (L shows them)" in header
 
 
 def test_extract_piped_into_match_keeps_low_claims_low(

@@ -89,7 +89,8 @@ def test_both_engines_give_the_same_vectors_and_the_same_top_k(tmp_path: Path) -
     local = Workspace.open(tmp_path / "local", create=True)
     ingest_documents(local, docs, [HashingEmbedder(64)], batch_size=64)
     distributed = Workspace.open(tmp_path / "ray", create=True)
-    encoder = RayEncoder(EmbedderFactory([MODEL]), [MODEL], SETTINGS)
+    factory = EmbedderFactory([MODEL], [None])  # no int8 form: no precision
+    encoder = RayEncoder(factory, [MODEL], SETTINGS)
     report = ingest_documents(
         distributed, docs, [HashingEmbedder(64)], batch_size=64, encoder=encoder
     )
@@ -106,9 +107,7 @@ def test_both_engines_give_the_same_vectors_and_the_same_top_k(tmp_path: Path) -
         local.passage_index_texts,
     )  # fmt: skip
     expected = match_claims(local, retriever, ids, 5)
-    got = match_on_ray(
-        distributed, EmbedderFactory([MODEL]), FusionConfig(), ids, 5, COUNTER_POOL, SETTINGS
-    )
+    got = match_on_ray(distributed, factory, FusionConfig(), ids, 5, COUNTER_POOL, SETTINGS)
     assert _ranked(got) == _ranked(expected)
     assert [[m["agreement"] for m in r["matches"]] for r in got] == [
         [m["agreement"] for m in r["matches"]] for r in expected

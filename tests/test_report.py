@@ -405,6 +405,44 @@ def test_unknown_format_status_and_language_are_refused(reviewed: Path) -> None:
     assert result.exit_code != 0 and "unknown language" in result.stderr
 
 
+def _csv_ids(data: bytes) -> list[int]:
+    rows = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
+    return [int(row["claim_id"]) for row in rows]
+
+
+def test_reports_leave_out_low_claims_nobody_took_up(reviewed: Path, tmp_path: Path) -> None:
+    with Workspace.open(reviewed) as ws:
+        every = [c.id for c in ws.claims()]
+        hidden = ws.hidden_claims()
+        assert hidden  # the seed article has claims under the rules' threshold
+        noted = min(hidden)
+        verdicts.set_note(ws, noted, "Chiffre à recouper.", "ana")  # taken up: reported
+        fix_timestamps(ws)
+    left_out = sorted(hidden - {noted})
+    # Never in the review queue, so never reported as a claim the desk did not review.
+    result = _export(reviewed, "--format", "csv", "--status", "all")
+    assert result.exit_code == 0, result.output
+    assert _csv_ids(result.stdout_bytes) == [i for i in every if i not in left_out]
+    n = len(left_out)
+    assert (
+        f"workbench: left out {n} claim{'s' if n != 1 else ''} of low check-worthiness that "
+        "nobody took up (never in the review queue; --low includes them)"
+    ) in result.stderr.splitlines()
+    for fmt in ("markdown", "html"):
+        text = _export(reviewed, "--format", fmt, "--status", "all").stdout
+        assert f"{len(every) - n} claims." in text
+    # Asked for, they are there; the lossless JSONL always has them.
+    result = _export(reviewed, "--format", "csv", "--status", "all", "--low")
+    assert _csv_ids(result.stdout_bytes) == every and "low check-worthiness" not in result.stderr
+    result = _export(reviewed, "--format", "jsonl")
+    assert [json.loads(line)["claim_id"] for line in result.stdout.splitlines()] == every
+    assert "low check-worthiness" not in result.stderr
+    # Reviewed claims only, or ClaimReview (no object without a verdict): none left out.
+    for args in (("--format", "csv"), ("--format", "claimreview", "--status", "all")):
+        result = _export(reviewed, *args)
+        assert result.exit_code == 0 and "low check-worthiness" not in result.stderr
+
+
 def test_render_is_pure() -> None:
     row = {
         "claim_id": 1, "claim": "X said <b>it</b>.", "article": "a.txt", "lang": "en",

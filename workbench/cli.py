@@ -264,8 +264,11 @@ def ingest(
             from workbench.embed import canonical_ref
             from workbench.ray_engine import EmbedderFactory, RayEncoder
 
+            # The workers embed at the workspace's precision (a new one's: this process's
+            # $WORKBENCH_PRECISION), passed to them: their environment may say otherwise.
+            config.use_workspace_precision(ws, embedders)
             refs = [canonical_ref(e.name) for e in embedders]
-            encoder = RayEncoder(EmbedderFactory(names), refs, settings)
+            encoder = RayEncoder(EmbedderFactory.of(names, embedders), refs, settings)
         with _progress("embedding passages") as progress:
             report = run_ingest(
                 ws,
@@ -683,7 +686,8 @@ class _RayMatch:
         from workbench.retrieve import open_models
 
         names, self.embedders, _ = open_models(ws, model)
-        self.factory = EmbedderFactory(names)
+        # At the workspace's precision, which `open_models` gave the embedders.
+        self.factory = EmbedderFactory.of(names, self.embedders)
         self.fusion = fusion
 
 
@@ -787,8 +791,20 @@ def export(
         ),
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="Labels in: en or fr.")] = "en",
+    low: Annotated[
+        bool,
+        typer.Option(
+            "--low",
+            help="Reports: include the claims under the check-worthiness threshold that "
+            "nobody took up (left out by default; stderr says how many). JSONL has them all.",
+        ),
+    ] = False,
 ) -> None:
-    """Export claims with their matches, verdicts and audit trail, or a report of them."""
+    """Export claims with their matches, verdicts and audit trail, or a report of them.
+
+    A report leaves out the claims under their check-worthiness threshold that nobody took
+    up (no verdict, note, citation, edit or assignment): they were never in the review
+    queue, so none is reported as not reviewed; stderr says how many, --low includes them."""
     from workbench.export import export as write_export
     from workbench.report import FORMATS, ReportOptions
     from workbench.settings import load_settings
@@ -804,6 +820,7 @@ def export(
             organization=publish.organization,
             organization_url=publish.url,
             review_url=publish.review_url,
+            low=low,
         )
         exported = write_export(ws, output, fmt, options)
     count = exported.claims
@@ -811,6 +828,8 @@ def export(
         typer.echo(exported.dropped_note(), err=True)
     if exported.unapproved:
         typer.echo(exported.unapproved_note(), err=True)
+    if exported.low:
+        typer.echo(exported.low_note(), err=True)
     if count == 0:
         which = "reviewed claims" if options.status == "reviewed" else "claims"
         typer.echo(f"workbench: no {which} yet; wrote an empty {fmt} report", err=True)
@@ -1160,9 +1179,9 @@ def claims(
     """List the review queue as JSONL: claim, article, score and verdict.
 
     Claims under their check-worthiness threshold are left out, as in the review queue,
-    unless someone took them up (a review, a verdict, an assignment); stderr says how many,
-    and --low lists them. Each line says whether its claim reaches the threshold
-    ("checkworthy")."""
+    unless someone took them up (a verdict, a note, a citation, an edit or an assignment);
+    stderr says how many, and --low lists them. Each line says whether its claim reaches
+    the threshold ("checkworthy")."""
     from workbench.queue import count_low, list_queue
     from workbench.scale import parse_verdict
     from workbench.verdicts import claim_status

@@ -63,15 +63,19 @@ def describe(embedders: list[Embedder]) -> list[dict[str, Any]]:
     return described
 
 
-def use_workspace_precision(workspace: Workspace, embedders: list[Embedder]) -> None:
+def use_workspace_precision(
+    workspace: Workspace, embedders: list[Embedder], *, env: bool = True
+) -> None:
     """Run each model at the precision the workspace's vectors were made with.
 
     int8 and fp32 vectors differ (cosine ~0.99), so a workspace is queried and extended at
     its own precision whatever the default; one made before int8 existed is fp32. Asking
     for the other one ($WORKBENCH_PRECISION) is refused: re-embedding is `reindex`'s job.
+    `env` False leaves $WORKBENCH_PRECISION unread: a Ray worker's environment is not the
+    command's, which checked it already.
     """
     stored = {m["name"]: m for m in workspace.get_meta("models") or []}
-    asked = requested_precision()
+    asked = requested_precision() if env else None
     for embedder in embedders:
         entry = stored.get(canonical_ref(embedder.name))
         if entry is None or not getattr(embedder, "quantizable", False):
@@ -86,10 +90,12 @@ def use_workspace_precision(workspace: Workspace, embedders: list[Embedder]) -> 
         embedder.precision = own  # type: ignore[attr-defined]
 
 
-def check_fingerprints(workspace: Workspace, embedders: list[Embedder]) -> list[dict[str, Any]]:
+def check_fingerprints(
+    workspace: Workspace, embedders: list[Embedder], *, env: bool = True
+) -> list[dict[str, Any]]:
     """Describe the loaded models (at the workspace's precision) and refuse weights that
-    differ from the workspace's."""
-    use_workspace_precision(workspace, embedders)
+    differ from the workspace's; `env` as in `use_workspace_precision`."""
+    use_workspace_precision(workspace, embedders, env=env)
     described = describe(embedders)
     stored = workspace.get_meta("models")
     if stored is None:

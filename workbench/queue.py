@@ -41,8 +41,9 @@ def list_queue(
     to that reviewer. `queue_of`: that reviewer's own queue, "mine" (see `store.queue._MINE`).
     `search` ignores case and accents: 'reunion' and 'RÉUNION' find 'réunion'
     (`textfold.fold`); a `%` or `_` in it is that character, not a wildcard. Claims under
-    their check-worthiness threshold that nobody took up (no review, verdict or assignment)
-    are left out unless `low`; `count_low` says how many."""
+    their check-worthiness threshold that nobody took up (no verdict, note, citation, edit
+    or assignment: `store.queue.HIDDEN_SQL`) are left out unless `low`; `count_low` says
+    how many."""
     filters = _filters(workspace, status, verdict, article, search, reviewer, assigned_to, queue_of)
     return [QueueRow(*row) for row in workspace.queue_rows(**filters, low=low)]
 

@@ -48,15 +48,30 @@ class RaySettings:
 
 class EmbedderFactory:
     """Builds the embedders in a worker from their references: models are loaded where they
-    run, never shipped from the driver."""
+    run, never shipped from the driver. Each runs at the precision given here (the
+    workspace's, see `of`), never at the one the worker's $WORKBENCH_PRECISION names: the
+    vectors a worker makes must be those the workspace holds."""
 
-    def __init__(self, refs: Sequence[str]) -> None:
+    def __init__(self, refs: Sequence[str], precisions: Sequence[str | None]) -> None:
+        if len(precisions) != len(refs):
+            raise ValueError("one precision per model reference (None: no int8 form)")
         self.refs = list(refs)
+        self.precisions = list(precisions)
+
+    @classmethod
+    def of(cls, refs: Sequence[str], embedders: Sequence[Embedder]) -> EmbedderFactory:
+        """The factory of these embedders (loaded here from `refs`), at the precision each
+        runs at here: the workspace's, once `config.use_workspace_precision` set it."""
+        precisions = [
+            getattr(e, "precision", None) if getattr(e, "quantizable", False) else None
+            for e in embedders
+        ]
+        return cls(refs, precisions)
 
     def __call__(self) -> list[Embedder]:
-        from workbench import config
+        from workbench.embed import load_embedder
 
-        return config.load_embedders(self.refs)
+        return [load_embedder(ref, p) for ref, p in zip(self.refs, self.precisions, strict=True)]
 
 
 def start(settings: RaySettings) -> None:
@@ -204,7 +219,8 @@ class _MatchActor:
 
         self.workspace = Workspace.open(root)
         embedders = factory()
-        models = config.check_fingerprints(self.workspace, embedders)
+        # The workspace's precision, not this worker's environment: the driver checked that.
+        models = config.check_fingerprints(self.workspace, embedders, env=False)
         indexes = store.load(self.workspace, models)
         self.retriever = Retriever(embedders, indexes, fusion, self.workspace.passage_index_texts)
         self.nli = None

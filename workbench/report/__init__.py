@@ -112,6 +112,9 @@ class ReportOptions:
     organization: str = "Fact-check workbench"
     organization_url: str = ""
     review_url: str = ""
+    # Also the claims under their check-worthiness threshold that nobody took up (the review
+    # queue's hidden ones, `store.queue.HIDDEN_SQL`): a report leaves them out by default.
+    low: bool = False
     # (reviewer, claim id, verdict) of every review in the report's scope, whatever the
     # claims' status, for the agreement figures; None: the reviews of the rows reported.
     reviews: tuple[tuple[str, int, str], ...] | None = None

@@ -27,13 +27,18 @@ _MINE = (
 # details): stored and matched like any other. Claims given directly, and claims stored
 # before the threshold was recorded, have none.
 LOW_SQL = "(c.score < COALESCE(json_extract(c.details, '$.min_score'), -1.0))"
-# Low claims nobody has taken up are left out of the queue unless asked for; one with a
-# review, a verdict or an assignment is work someone chose (or did): it stays in view.
+# A reviewer's work in a review or a final verdict (`h`): a verdict, but also a note or a
+# citation given before any verdict.
+_WORK_SQL = "(h.verdict != '' OR h.note != '' OR h.cited NOT IN ('', '[]'))"
+# Low claims nobody has taken up are left out of the queue (and of reports) unless asked
+# for; one with a reviewer's work on it (`_WORK_SQL`), an assignment or a wording of a
+# reviewer's (an edit not undone) is work someone chose or did: it stays in view.
 HIDDEN_SQL = (
-    f"({LOW_SQL} AND NOT EXISTS (SELECT 1 FROM verdicts h WHERE h.claim_id = c.id"
-    " AND h.verdict != '') AND NOT EXISTS (SELECT 1 FROM reviews h WHERE h.claim_id = c.id"
-    " AND h.verdict != '') AND NOT EXISTS (SELECT 1 FROM assignments h"
-    " WHERE h.claim_id = c.id))"
+    f"({LOW_SQL}"
+    f" AND NOT EXISTS (SELECT 1 FROM verdicts h WHERE h.claim_id = c.id AND {_WORK_SQL})"
+    f" AND NOT EXISTS (SELECT 1 FROM reviews h WHERE h.claim_id = c.id AND {_WORK_SQL})"
+    " AND NOT EXISTS (SELECT 1 FROM assignments h WHERE h.claim_id = c.id)"
+    " AND (c.original_text IS NULL OR c.text = c.original_text))"
 )
 
 
@@ -110,6 +115,12 @@ class QueueStore(Store):
             f"WHERE {' AND '.join([*where, HIDDEN_SQL])}"
         )
         return int(self.conn.execute(sql, params).fetchone()[0])
+
+    def hidden_claims(self) -> set[int]:
+        """Every claim `queue_rows` leaves out without `low` (`HIDDEN_SQL`): under its
+        check-worthiness threshold, and nobody took it up."""
+        rows = self.conn.execute(f"SELECT c.id FROM claims c WHERE {HIDDEN_SQL}")
+        return {int(row[0]) for row in rows}
 
     def low_claims(self, claim_ids: list[int]) -> set[int]:
         """Which of these claims are under their check-worthiness threshold."""

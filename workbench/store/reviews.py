@@ -295,7 +295,7 @@ class ReviewStore(Store):
             self.require_article(article)
         # Claims under the check-worthiness threshold that nobody took up are not handed out:
         # assigning one would put it in a queue it was kept out of (`workbench claims --low`
-        # lists them; a review or a verdict on one makes it ordinary work).
+        # lists them; a reviewer's verdict, note, citation or edit makes one ordinary work).
         rows = self.conn.execute(
             "SELECT c.id FROM claims c JOIN articles a ON a.id = c.article_id"
             " WHERE (? IS NULL OR a.name = ?) AND NOT EXISTS (SELECT 1 FROM verdicts v"
