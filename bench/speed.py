@@ -645,12 +645,27 @@ for cid in ids:
 if profile:
     with open({profile!r}, "w") as out:
         pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(40)
-print(json.dumps(rows))
+# What `workbench match ARTICLE` does: every claim of an article in one call (the models
+# encode them as one batch).
+by_article = collections.defaultdict(list)
+for cid in ids:
+    by_article[claims[cid].article].append(cid)
+articles = []
+for article, group in sorted(by_article.items()):
+    started = time.perf_counter()
+    match.compute_matches(ws, retriever, group, {k})
+    articles.append({{
+        "article": article, "claims": len(group), "seconds": time.perf_counter() - started,
+        "langs": sorted({{claims[cid].lang for cid in group}}),
+    }})
+print(json.dumps({{"rows": rows, "articles": articles}}))
 """
 
 
-def probe_match(tree: Path, workspace: Path, profile: Path | None = None) -> list[dict]:
-    """Per-claim `compute_matches` time, stage times and top hits with `tree`'s code."""
+def probe_match(tree: Path, workspace: Path, profile: Path | None = None) -> dict:
+    """With `tree`'s code: per claim matched alone, `compute_matches` time, stage times and
+    top hits ("rows"); per article, the time to match all its claims in one call
+    ("articles")."""
     script = _MATCH_PROBE.format(
         tree=str(tree), workspace=str(workspace), k=MATCH_K, profile=str(profile or "")
     )
@@ -702,19 +717,26 @@ def bench_match(
     if "int8" in folders:
         plan["now-int8"] = (ROOT, folders["int8"])
     passes: dict[str, list[list[dict]]] = {name: [] for name in plan}
+    article_passes: dict[str, list[list[dict]]] = {name: [] for name in plan}
     for round_ in range(repeat):
         for name, (tree, folder) in plan.items():
             print(
                 f"match: timing {name} ({tree}, {folder.name}), pass {round_ + 1}", file=sys.stderr
             )
             dump = ROOT / f"bench/out/match-profile-{name}.txt" if profile else None
-            passes[name].append(probe_match(tree, folder, dump))
+            probed = probe_match(tree, folder, dump)
+            passes[name].append(probed["rows"])
+            article_passes[name].append(probed["articles"])
     runs = {name: _fastest(rows) for name, rows in passes.items()}
+    articles = {name: _fastest(rows) for name, rows in article_passes.items()}
     same = sum(
         a["top"] == b["top"] and a["scores"] == b["scores"]
         for a, b in zip(runs["today"], runs["now"], strict=True)
     )
-    return {"passages": n, "built": built, "runs": runs, "same_rankings": same, "rev": rev}
+    return {
+        "passages": n, "built": built, "runs": runs, "articles": articles,
+        "same_rankings": same, "rev": rev,
+    }  # fmt: skip
 
 
 def _fastest(passes: list[list[dict]]) -> list[dict]:
@@ -758,6 +780,19 @@ def print_match(result: dict) -> None:
         for stage, values in _stage_table(runs, lang):
             bold = "**" if stage == "total" else ""
             print(f"| {bold}{stage}{bold} | " + " | ".join(f"{v:.1f}" for v in values) + " |")
+        print()
+    articles = result.get("articles")
+    if articles:
+        print(f"\n`workbench match ARTICLE`: an article's claims matched in one call, "
+              f"ms per claim (median of {len(articles)} runs' fastest pass)\n")  # fmt: skip
+        print(f"| article | claims | languages | {' | '.join(articles)} |")
+        print("|---|---|---|" + "---|" * len(articles))
+        for i, row in enumerate(articles["now"]):
+            cells = [
+                f"{1000 * rows[i]['seconds'] / rows[i]['claims']:.1f}" for rows in articles.values()
+            ]
+            print(f"| {row['article']} | {row['claims']} | {', '.join(row['langs'])} | "
+                  + " | ".join(cells) + " |")  # fmt: skip
         print()
     total = len(runs["now"])
     print(

@@ -64,8 +64,19 @@ def test_a_list_in_one_language_is_left_as_it_is() -> None:
     one_language = {1: "fr", 2: "fr"}
     assert not ranker.applies("fr", _hits(), one_language)
     assert ranker.rerank(CLAIM, "fr", _hits(), TEXTS, one_language, "usem3") == _hits()
-    # Whatever the claim's language: a tweet detected as French over English fact-checks.
-    assert not ranker.applies("fr", _hits(), {1: "en", 2: "en"})
+
+
+def test_a_list_wholly_in_another_language_is_ordered_by_the_stage() -> None:
+    # A French claim whose top candidates are all English: the re-ranker (same-language
+    # pairs) leaves them in the fusion's order, so this stage is the one that decides; an
+    # English near miss with the date changed must lose to the English answer.
+    ranker = crossrank.load()
+    assert ranker is not None
+    near_miss = "On 18 September 2024 the Federal Reserve cut its rate by half a point."
+    texts, english = {1: near_miss, 2: ANSWER}, {1: "en", 2: "en"}
+    assert ranker.applies("fr", _hits(), english)
+    reordered = ranker.rerank(CLAIM, "fr", _hits(), texts, english, "usem3")
+    assert [h.passage_id for h in reordered] == [2, 1]
 
 
 def test_a_damaged_model_file_is_one_clear_error(tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ facts the passage holds after normalisation (bridge tokens: dates, months, years
 places, names), with a mark for a fact of the same kind that differs (a near miss's changed
 date). No feature says which language a passage is in.
 
-It applies only where the top of the list mixes languages: a corpus in one language
-(English fact-checks for English tweets, French claims for French posts) keeps the order of
-the earlier stages. The weights are a logistic model trained by
+It applies where the top of the list holds a passage in another language than the claim's:
+a list that mixes languages, or a French claim's list of English passages only (there the
+re-ranker, made for same-language pairs, leaves the fusion's order). A list in the claim's
+language (English fact-checks for English tweets, French claims for French posts) keeps the
+order of the earlier stages. The weights are a logistic model trained by
 `bench/train_crossrank.py` on the frozen cross-lingual development set
 (`bench/data/xling-dev`), shipped as JSON (`workbench/model/crossrank.json`).
 """
@@ -138,12 +140,12 @@ class CrossRanker:
     def applies(self, claim_lang: str, hits: Sequence[Hit], langs: Mapping[int, str]) -> bool:
         """Only for claims in a language it was trained on (`meta["languages"]`: French; an
         English claim over a mixed corpus is a case no figure covers yet), and only where the
-        top of the list mixes languages (see module doc): a list in one language, whatever
-        the claim's, is left to the stages made for one language."""
+        top of the list holds a passage in another language than the claim's (see module
+        doc): a list in the claim's language is left to the stages made for one language."""
         trained = self.meta.get("languages")
         if trained and claim_lang not in trained:
             return False
-        return len({langs.get(h.passage_id, "") for h in hits[: self.depth]}) > 1
+        return any(langs.get(h.passage_id, "") != claim_lang for h in hits[: self.depth])
 
     def rerank(
         self,

@@ -231,13 +231,23 @@ def static_features(
     dense_models: Sequence[str],
     inputs: Inputs,
     vectors: Mapping[str, np.ndarray],
+    reads: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """Every feature but the adapter's (`vectors`: each dense model's candidate vectors)."""
+    """Every feature but the adapter's (`vectors`: each dense model's candidate vectors).
+
+    `reads`: the dense models whose cosines a language's model reads (None: all); the others'
+    cosine features are zeros, in training as in search, so that their claim vector is
+    never needed (English MiniLM for French claims: see `Model.reads`)."""
     parts = [
         candidate_features(query, hits, texts, sources),
         lexical_features(query, hits, texts, inputs),
     ]
-    parts += [cosine_features(inputs.query_vectors[m], vectors[m]) for m in dense_models]
+    parts += [
+        cosine_features(inputs.query_vectors[m], vectors[m])
+        if reads is None or m in reads
+        else np.zeros((len(hits), 3))
+        for m in dense_models
+    ]
     return np.hstack(parts)
 
 
@@ -324,6 +334,10 @@ class Model:
     bias: float
     adapter: np.ndarray
     adapter_model: str
+    # The dense models whose claim vectors this language's model reads (None: every one of
+    # the re-ranker's). French leaves English MiniLM out: a French claim's MiniLM vector
+    # means little, and not encoding it saves a third of a French claim's match time.
+    reads: tuple[str, ...] | None = None
 
     def scores(self, features: np.ndarray) -> np.ndarray:
         z = (features - self.mean) / self.scale
@@ -352,6 +366,15 @@ class Reranker:
         """Only with exactly the retrievers it was trained on (their signals are its inputs)."""
         return set(sources) == set(self.sources) and set(self.dense_models) <= set(sources)
 
+    def reads(self, lang: str, dense_model: str) -> bool:
+        """Whether re-ranking a claim in `lang` reads `dense_model`'s claim vector."""
+        model = self.models.get(lang)
+        if model is None:
+            return False
+        return dense_model == model.adapter_model or (
+            dense_model in self.dense_models and (model.reads is None or dense_model in model.reads)
+        )
+
     def candidates(self, hits: Sequence[Hit]) -> list[Hit]:
         """The fused top `top_fused` and every retriever's top `top_each`, in fused order."""
         return [
@@ -370,9 +393,10 @@ class Reranker:
         inputs: Inputs,
     ) -> np.ndarray:
         ids = [h.passage_id for h in hits]
-        vectors = {m: inputs.passage_vectors(m, ids) for m in self.dense_models}
+        read = [m for m in self.dense_models if model.reads is None or m in model.reads]
+        vectors = {m: inputs.passage_vectors(m, ids) for m in {*read, model.adapter_model}}
         static = static_features(
-            query, hits, texts, self.sources, self.dense_models, inputs, vectors
+            query, hits, texts, self.sources, self.dense_models, inputs, vectors, model.reads
         )
         adapter = model.adapter_model
         query_vector = inputs.query_vectors[adapter]
@@ -431,6 +455,11 @@ def save_reranker(reranker: Reranker, directory: Path = MODEL_DIR) -> None:
         "dense_models": list(reranker.dense_models),
         "languages": sorted(reranker.models),
         "adapters": {lang: m.adapter_model for lang, m in sorted(reranker.models.items())},
+        "reads": {
+            lang: list(m.reads)
+            for lang, m in sorted(reranker.models.items())
+            if m.reads is not None
+        },
         "pool": reranker.pool,
         "top_fused": reranker.top_fused,
         "top_each": reranker.top_each,
@@ -457,6 +486,7 @@ def load_reranker(directory: Path = MODEL_DIR) -> Reranker:
                 float(arrays[f"{lang}.bias"][0]),
                 arrays[f"{lang}.adapter"],
                 meta["adapters"][lang],
+                tuple(meta["reads"][lang]) if lang in meta.get("reads", {}) else None,
             )
             for lang in meta["languages"]
         }
