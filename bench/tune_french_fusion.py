@@ -95,7 +95,9 @@ def main() -> None:
             qrels.setdefault(qid, set()).add(passage_of[doc])
     queries = [q for q in queries if q[0] in qrels]
     langs = [detect_language(text)[0] for _, text in queries]  # as eval and match detect
-    retriever = Retriever(embedders, indexes, FusionConfig())
+    # Plain-RRF mode: every retriever lists every post (the language-aware default skips
+    # English MiniLM for French ones), so that any configuration can be scored on the lists.
+    retriever = Retriever(embedders, indexes, replace(FusionConfig(), mode="rrf"))
     ranked = retriever.ranked_lists([t for _, t in queries], langs, retriever.fusion.pool)
     print(f"{len(queries)} posts, lists read", file=sys.stderr)
 

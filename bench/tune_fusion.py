@@ -46,7 +46,9 @@ def prepare(name: str, corpus: Path, queries: list, qrels: dict, embedders: list
     ws = Workspace.open(OUT / f"ws-{corpus.stem}", create=True)
     ingest(ws, [corpus], embedders)
     indexes = store.load(ws, ws.get_meta("models"))
-    retriever = Retriever(embedders, indexes)
+    # Plain-RRF mode: every retriever lists every query (the language-aware default skips
+    # English MiniLM for French ones), so that any configuration can be scored on the lists.
+    retriever = Retriever(embedders, indexes, FusionConfig(mode="rrf"))
     texts, langs = [q[1] for q in queries], [q[2] for q in queries]
     ranked = retriever.ranked_lists(texts, langs, 100)
     doc_of = dict(

@@ -97,6 +97,16 @@ def test_a_french_claim_is_not_encoded_by_an_english_model_nobody_reads(tmp_path
         assert english.read == [FRENCH]
 
 
+def test_passages_of_unknown_language_keep_every_model_reading(tmp_path: Path) -> None:
+    # Every model votes on a passage whose language is unknown: skipping one would sink it.
+    with _workspace(tmp_path) as ws:
+        ws.conn.execute("UPDATE passages SET lang = '' WHERE id = (SELECT MIN(id) FROM passages)")
+        ws.conn.commit()
+        english = EnglishOnly()
+        _retriever(ws, english, (CONCEPTS,)).search([FRENCH], ["fr"], 5)
+        assert english.read == [FRENCH]
+
+
 def test_the_ranking_is_the_same_whether_or_not_the_unread_vector_exists(tmp_path: Path) -> None:
     with _workspace(tmp_path) as ws:
         skipping = _retriever(ws, EnglishOnly(), (CONCEPTS,))

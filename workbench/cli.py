@@ -832,7 +832,9 @@ def export(
         typer.echo(exported.low_note(), err=True)
     if count == 0:
         which = "reviewed claims" if options.status == "reviewed" else "claims"
-        typer.echo(f"workbench: no {which} yet; wrote an empty {fmt} report", err=True)
+        # Claims left out for low check-worthiness exist: "no claims yet" would mislead.
+        when = " to report" if exported.low else " yet"
+        typer.echo(f"workbench: no {which}{when}; wrote an empty {fmt} report", err=True)
     if fmt == "claimreview" and not publish.review_url and count:
         typer.echo(
             "workbench: no [publish] review_url in the settings: the ClaimReview objects have "

@@ -166,6 +166,9 @@ class Retriever:
         multilingual = [name for name, role in roles.items() if role == MULTILINGUAL]
         self.dense_multilingual = multilingual[0] if multilingual else None
         self._active = {source.name for source in self.sources}
+        # A passage of unknown language gets every model's vote (`hybrid.can_judge`): then no
+        # model may be skipped for any claim (see `_reads`).
+        self._unknown_passages = "" in set(indexes.langs.values())
         self.crossranker = None
         if fusion.crossrank and passage_texts is not None and self.dense_multilingual:
             self.crossranker = _shipped_crossranker()
@@ -273,7 +276,7 @@ class Retriever:
         languages = embedder.languages
         if not lang or not languages or lang in languages or self.fusion.mode != "lang":
             return True
-        if self.dense_multilingual not in self._active:
+        if self.dense_multilingual not in self._active or self._unknown_passages:
             return True
         return self.reranker is not None and self.reranker.reads(lang, name)
 
