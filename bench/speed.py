@@ -600,11 +600,12 @@ ws = Workspace.open(Path({workspace!r}))
 retriever = retrieve.open_retriever(ws)
 for embedder in retriever.embedders:
     short = "USE-m3" if embedder.name == "usem3" else "MiniLM"
-    embedder.encode = timed(
-        lambda args, short=short: f"encode {{short}}"
-        + ("" if list(args[0]) == [current["query"]] else " (focus clause)"),
-        embedder.encode,
+    label = lambda args, short=short: f"encode {{short}}" + (
+        "" if list(args[0]) == [current["query"]] else " (focus clause)"
     )
+    embedder.encode = timed(label, embedder.encode)
+    if hasattr(embedder, "encode_query"):  # the claim encoder (it may call encode itself)
+        embedder.encode_query = timed(label, embedder.encode_query)
 patch(dense, "search", "FAISS search")
 patch(lexical.LexicalIndex, "scores", "BM25 scores (words + bridge)")
 patch(lexical.LexicalIndex, "top", "BM25 scores (words + bridge)")

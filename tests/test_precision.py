@@ -149,3 +149,36 @@ def test_int8_is_exported_once_into_the_cache(minilm_pair: tuple) -> None:
     before = files[0].stat().st_mtime_ns
     assert int8_model(Path(int8._resolve())) == files[0]
     assert files[0].stat().st_mtime_ns == before
+
+
+@pytest.mark.slow
+def test_claims_are_encoded_by_the_fp32_onnx_export_with_the_same_vectors(
+    minilm_pair: tuple,
+) -> None:
+    from workbench.quantized import ClaimEncoder, cache_root
+
+    int8, fp32 = minilm_pair
+    claims = fp32.encode_query(SENTENCES)
+    assert isinstance(fp32._claims, ClaimEncoder)
+    assert list((cache_root() / "onnx").glob("*/model-fp32.onnx"))
+    # The same vectors as torch's (what the passages were stored with), not merely close.
+    assert np.abs(claims - fp32.encode(SENTENCES)).max() < 1e-5
+    # An int8 workspace's claims go through the int8 model, as its passages did.
+    assert np.array_equal(int8.encode_query(SENTENCES[:2]), int8.encode(SENTENCES[:2]))
+
+
+@pytest.mark.slow
+def test_without_the_onnx_export_claims_are_encoded_by_torch(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from workbench import quantized
+    from workbench.embed import SentenceTransformerEmbedder
+
+    def unavailable(model_dir: Path) -> None:
+        raise ImportError("no onnxruntime")
+
+    monkeypatch.setattr(quantized, "ClaimEncoder", unavailable)
+    fp32 = SentenceTransformerEmbedder(precision="fp32")
+    assert np.array_equal(fp32.encode_query(SENTENCES[:2]), fp32.encode(SENTENCES[:2]))
+    assert fp32._claims is False
+    assert "matching with torch" in capsys.readouterr().err

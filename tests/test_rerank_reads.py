@@ -97,6 +97,18 @@ def test_a_french_claim_is_not_encoded_by_an_english_model_nobody_reads(tmp_path
         assert english.read == [FRENCH]
 
 
+def test_claims_go_through_a_model_s_claim_encoder_where_it_has_one(tmp_path: Path) -> None:
+    class WithClaimEncoder(EnglishOnly):
+        def encode_query(self, texts: Sequence[str]) -> np.ndarray:
+            self.read += [f"claim: {t}" for t in texts]
+            return self.inner.encode(texts)
+
+    with _workspace(tmp_path) as ws:
+        english = WithClaimEncoder()
+        _retriever(ws, english, (CONCEPTS,)).search([ENGLISH], ["en"], 5)
+        assert english.read == [f"claim: {ENGLISH}"]
+
+
 def test_passages_of_unknown_language_keep_every_model_reading(tmp_path: Path) -> None:
     # Every model votes on a passage whose language is unknown: skipping one would sink it.
     with _workspace(tmp_path) as ws:
