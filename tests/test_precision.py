@@ -182,3 +182,32 @@ def test_without_the_onnx_export_claims_are_encoded_by_torch(
     assert np.array_equal(fp32.encode_query(SENTENCES[:2]), fp32.encode(SENTENCES[:2]))
     assert fp32._claims is False
     assert "matching with torch" in capsys.readouterr().err
+
+
+def test_claim_encoder_threads_follow_the_cores_this_process_may_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workbench.quantized import claim_threads
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert 1 <= claim_threads() <= 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # what Ray gives an actor of one CPU
+    assert claim_threads() == 1
+
+
+def test_an_unwritable_cache_fails_before_the_export_starts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from workbench import quantized
+    from workbench.errors import WorkbenchError
+
+    def export(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the export ran")
+
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(quantized, "_export", export)
+    monkeypatch.setattr(quantized.os, "access", lambda path, mode: False)
+    model = tmp_path / "model"
+    model.mkdir()
+    with pytest.raises(WorkbenchError, match="cannot write the fp32 ONNX export"):
+        quantized.onnx_model(model, "fp32")

@@ -187,7 +187,7 @@ class SentenceTransformerEmbedder:
         ms a tweet on two cores against 25 alone or 28 in a batch with torch; made once on
         first use), else `encode`. Passages (ingest) and the model's fingerprint always come
         from `encode`."""
-        if self.precision != "fp32" or not self.quantizable:
+        if self.precision != "fp32" or not self.quantizable or not len(texts):
             return self.encode(texts)
         if self._claims is None:
             self._claims = False

@@ -68,7 +68,14 @@ def onnx_model(model_dir: Path, precision: str) -> Path:
     path = folder / name
     if path.exists():
         return path
+    try:
+        import onnx  # noqa: F401  (the export needs it; checked before anything runs)
+    except ImportError:
+        raise WorkbenchError("exporting the model to ONNX needs onnx (pip install onnx)") from None
     folder.mkdir(parents=True, exist_ok=True)
+    # Checked before the export's seconds of work, which would end in a failed write.
+    if not os.access(folder, os.W_OK):
+        raise WorkbenchError(f"cannot write the {precision} ONNX export into {folder}")
     say(f"exporting {model_dir.name} to {precision} ONNX, once, into {folder}")
     # A file beside the final one, renamed into place: a second process exporting at the
     # same time, or one killed half-way, never leaves a partial file under the final name.
@@ -172,12 +179,16 @@ class Int8Encoder:
 
     def __init__(self, model_dir: Path, workers: int | None = None, threads: int = 1) -> None:
         try:
-            import onnx  # noqa: F401  (the export needs it; checked before anything runs)
-            import onnxruntime as ort
+            import onnxruntime as ort  # (onnx, 0.6 s to import, only where an export is made)
         except ImportError:
             raise WorkbenchError(
-                "int8 MiniLM needs onnxruntime and onnx (pip install onnxruntime onnx), "
-                "or WORKBENCH_PRECISION=fp32 for the torch model"
+                f"{self.precision} ONNX MiniLM needs onnxruntime and onnx (pip install "
+                "onnxruntime onnx)"
+                + (
+                    ", or WORKBENCH_PRECISION=fp32 for the torch model"
+                    if self.precision == "int8"
+                    else ""
+                )
             ) from None
         from transformers import AutoTokenizer
 
@@ -186,6 +197,9 @@ class Int8Encoder:
         # One text per run: threads come from the workers (`threads` for one text at a time).
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # Threads that spin after a run would take the core the next model needs (USE-m3's
+        # BLAS right after, on two cores).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
             str(onnx_model(model_dir, self.precision)), options, providers=["CPUExecutionProvider"]
         )
@@ -232,4 +246,17 @@ class ClaimEncoder(Int8Encoder):
     precision = "fp32"
 
     def __init__(self, model_dir: Path) -> None:
-        super().__init__(model_dir, workers=1, threads=max(1, min(2, os.cpu_count() or 1)))
+        super().__init__(model_dir, workers=1, threads=claim_threads())
+
+
+def claim_threads() -> int:
+    """Two threads for one claim, fewer where this process may use fewer cores (its CPU
+    affinity; $OMP_NUM_THREADS, which Ray sets to an actor's share)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    if limit.isdigit() and int(limit) > 0:
+        cores = min(cores, int(limit))
+    return max(1, min(2, cores))
