@@ -198,7 +198,7 @@ class SentenceTransformerEmbedder:
                 self._claims = ClaimEncoder(Path(self._resolve()))
             except Exception as exc:  # no onnxruntime, an export that failed: torch it is
                 say(f"matching with torch ({type(exc).__name__}: {str(exc)[:120]})")
-        if not self._claims or not texts:
+        if not self._claims:
             return self.encode(texts)
         return _normalise(self._claims.encode(texts))
 

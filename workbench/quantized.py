@@ -176,19 +176,16 @@ class Int8Encoder:
     `precision="fp32"` runs the plain export instead (`ClaimEncoder`)."""
 
     precision = "int8"
+    # What to do without ONNX Runtime, said after the error.
+    instead = ", or WORKBENCH_PRECISION=fp32 for the torch model"
 
     def __init__(self, model_dir: Path, workers: int | None = None, threads: int = 1) -> None:
         try:
             import onnxruntime as ort  # (onnx, 0.6 s to import, only where an export is made)
         except ImportError:
             raise WorkbenchError(
-                f"{self.precision} ONNX MiniLM needs onnxruntime and onnx (pip install "
-                "onnxruntime onnx)"
-                + (
-                    ", or WORKBENCH_PRECISION=fp32 for the torch model"
-                    if self.precision == "int8"
-                    else ""
-                )
+                f"{self.precision} ONNX MiniLM needs onnxruntime and onnx "
+                f"(pip install onnxruntime onnx){self.instead}"
             ) from None
         from transformers import AutoTokenizer
 
@@ -244,6 +241,7 @@ class ClaimEncoder(Int8Encoder):
     batch with torch); passages (ingest) stay with torch."""
 
     precision = "fp32"
+    instead = ""  # matching falls back to torch by itself (`encode_query`)
 
     def __init__(self, model_dir: Path) -> None:
         super().__init__(model_dir, workers=1, threads=claim_threads())

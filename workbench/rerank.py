@@ -339,6 +339,10 @@ class Model:
     # means little, and not encoding it saves a third of a French claim's match time.
     reads: tuple[str, ...] | None = None
 
+    def reads_model(self, dense_model: str) -> bool:
+        """Whether this model reads `dense_model`'s cosines (see `reads`)."""
+        return self.reads is None or dense_model in self.reads
+
     def scores(self, features: np.ndarray) -> np.ndarray:
         z = (features - self.mean) / self.scale
         return 1.0 / (1.0 + np.exp(-(z @ self.weights + self.bias)))
@@ -372,7 +376,7 @@ class Reranker:
         if model is None:
             return False
         return dense_model == model.adapter_model or (
-            dense_model in self.dense_models and (model.reads is None or dense_model in model.reads)
+            dense_model in self.dense_models and model.reads_model(dense_model)
         )
 
     def candidates(self, hits: Sequence[Hit]) -> list[Hit]:
@@ -393,7 +397,7 @@ class Reranker:
         inputs: Inputs,
     ) -> np.ndarray:
         ids = [h.passage_id for h in hits]
-        read = [m for m in self.dense_models if model.reads is None or m in model.reads]
+        read = [m for m in self.dense_models if model.reads_model(m)]
         vectors = {m: inputs.passage_vectors(m, ids) for m in {*read, model.adapter_model}}
         static = static_features(
             query, hits, texts, self.sources, self.dense_models, inputs, vectors, model.reads

@@ -165,10 +165,10 @@ class Retriever:
         # focus-clause scores): with none, or without passage texts, it stands aside.
         multilingual = [name for name, role in roles.items() if role == MULTILINGUAL]
         self.dense_multilingual = multilingual[0] if multilingual else None
-        self._active = {source.name for source in self.sources}
+        self.active = {source.name for source in self.sources}
         # A passage of unknown language gets every model's vote (`hybrid.can_judge`): then no
         # model may be skipped for any claim (see `_reads`).
-        self._unknown_passages = "" in set(indexes.langs.values())
+        self._unknown_passages = "" in indexes.langs.values()
         self.crossranker = None
         if fusion.crossrank and passage_texts is not None and self.dense_multilingual:
             self.crossranker = _shipped_crossranker()
@@ -276,7 +276,7 @@ class Retriever:
         languages = embedder.languages
         if not lang or not languages or lang in languages or self.fusion.mode != "lang":
             return True
-        if self.dense_multilingual not in self._active or self._unknown_passages:
+        if self.dense_multilingual not in self.active or self._unknown_passages:
             return True
         return self.reranker is not None and self.reranker.reads(lang, name)
 
@@ -298,7 +298,7 @@ class Retriever:
         pool: int,
         keep: dict[str, np.ndarray] | None = None,
     ) -> list[dict[str, list[tuple[int, float]]]]:
-        active = {s.name for s in self.sources}
+        active = self.active
         ranked: list[dict[str, list[tuple[int, float]]]] = [{} for _ in texts]
         if not texts:
             return ranked
@@ -311,7 +311,7 @@ class Retriever:
                 if keep is not None:
                     keep[name] = np.full((len(texts), embedder.dim), np.nan, dtype=np.float32)
                 continue
-            # A model's claim encoder where it has one (`encode_query`: faster for a few texts).
+            # A model's claim encoder where it has one (`encode_query`: faster for claims).
             encode = getattr(embedder, "encode_query", embedder.encode)
             vectors = encode([texts[row] for row in rows])
             if keep is not None:

@@ -59,20 +59,19 @@ class ClaimRow:
 def _insert_claim_vectors(
     conn: sqlite3.Connection, model: str, claim_ids: Sequence[int], matrix: np.ndarray
 ) -> None:
-    pairs = list(zip(claim_ids, matrix, strict=True))
-    conn.executemany(
-        "INSERT OR REPLACE INTO claim_vectors(claim_id, model, vec) VALUES (?,?,?)",
-        (
-            (int(cid), model, np.asarray(row, dtype=np.float32).tobytes())
-            for cid, row in pairs
-            if np.isfinite(row).all()
-        ),
-    )
     # A NaN row is a claim the model was not asked to read (an English-only model and a
     # French claim: `Retriever._reads`): no vector of an older wording may stay behind.
+    rows = [
+        (int(cid), row, bool(np.isfinite(row).all()))
+        for cid, row in zip(claim_ids, matrix, strict=True)
+    ]
+    conn.executemany(
+        "INSERT OR REPLACE INTO claim_vectors(claim_id, model, vec) VALUES (?,?,?)",
+        ((cid, model, np.asarray(row, dtype=np.float32).tobytes()) for cid, row, ok in rows if ok),
+    )
     conn.executemany(
         "DELETE FROM claim_vectors WHERE claim_id = ? AND model = ?",
-        ((int(cid), model) for cid, row in pairs if not np.isfinite(row).all()),
+        ((cid, model) for cid, _, ok in rows if not ok),
     )
 
 
