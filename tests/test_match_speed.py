@@ -183,3 +183,49 @@ def test_signals_read_each_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # passages' again on each call.
     assert seen.count(CLAIM.text) == 2
     assert all(seen.count(p.text) == 2 for p in PASSAGES)
+
+
+def test_passages_are_not_read_for_kinds_the_claim_does_not_have(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Most claims name no date, number or party: reading each candidate for them was a fifth
+    # of an English claim's match time, for no signal.
+    from workbench.extract import entities, quantities
+
+    _clear_caches()
+    dates: list[str] = []
+    named: list[str] = []
+    original_dates, original_entities = quantities.find_dates, entities.find_entities
+    monkeypatch.setattr(
+        quantities,
+        "find_dates",
+        lambda text, year=None: dates.append(text) or original_dates(text, year),
+    )
+    monkeypatch.setattr(
+        entities,
+        "find_entities",
+        lambda text, lang, article="": named.append(text) or original_entities(text, lang, article),
+    )
+    plain = Side("the tax on fuel was raised again", "en", "")
+    assert agreement_many(plain, PASSAGES) == [[] for _ in PASSAGES]
+    assert all(p.text not in dates + named for p in PASSAGES)
+    # A claim with them reads the passages as before.
+    _clear_caches()
+    agreement_many(CLAIM, PASSAGES)
+    assert all(p.text in dates and p.text in named for p in PASSAGES)
+
+
+def test_an_entity_search_lays_its_text_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # find_entities reads a text twice (its people first): the tokens are the same both times.
+    from workbench.extract import entities
+
+    text = "Vladimir Poutine a reçu Mike Pompeo à Sotchi, a indiqué le Kremlin."
+    entities._layout.cache_clear()
+    before = entities.find_entities(text, "fr")
+    calls: list[str] = []
+    original = entities._tokenise
+    monkeypatch.setattr(entities, "_tokenise", lambda t, lang: calls.append(t) or original(t, lang))
+    entities._layout.cache_clear()
+    assert entities.find_entities(text, "fr") == before
+    assert calls.count(text) == 1
+    assert {e.normal for e in before} >= {"Vladimir Poutine", "Mike Pompeo"}

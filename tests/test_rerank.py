@@ -14,12 +14,14 @@ from workbench.models import Hit
 from workbench.rerank import (
     LEXICAL_FEATURES,
     MODEL_DIR,
+    IdfTable,
     Inputs,
     Model,
     Reranker,
     adapter_features,
     candidate_features,
     feature_names,
+    index_inputs,
     lexical_features,
     load_reranker,
     save_reranker,
@@ -91,6 +93,35 @@ def test_lexical_features_weigh_rare_words_and_read_title_and_body_apart() -> No
     assert osaka["title_bm25"] > 0 and sochi["title_bm25"] == 0  # no title line in passage 4
     assert sochi["body_bm25"] > 0
     assert rows[0]["idf_query_cover"] == 0 and rows[0]["max_shared_idf"] == 0
+
+
+def test_one_idf_table_serves_every_claim_of_an_index_and_changes_no_feature() -> None:
+    frequencies = {"putin": 3, "trump": 2, "osaka": 1}
+    asked: list[str] = []
+
+    def document_frequency(token: str) -> int:
+        asked.append(token)
+        return frequencies.get(token, 0)
+
+    shared = IdfTable(document_frequency, 100)
+    claims = ["Trump will meet Putin in Osaka", "Putin praised the Mueller report"]
+    for query in claims:
+        inputs = Inputs({}, _inputs().passage_vectors, document_frequency, 100, shared)
+        fresh = lexical_features(query, _hits(), TEXTS, _inputs())
+        assert lexical_features(query, _hits(), TEXTS, inputs).tolist() == fresh.tolist()
+    assert asked and len(asked) == len(set(asked))  # each word's frequency read once
+
+    class Lexical:  # what index_inputs reads of a loaded word index
+        def __init__(self) -> None:
+            self.retriever = type("R", (), {"vocab_dict": {"putin": 0}, "scores": {}})()
+            self.retriever.scores = {"indptr": np.array([0, 3]), "num_docs": 100}
+            self.ids = np.arange(100)
+
+    index, other = Lexical(), Lexical()
+    first = index_inputs({}, {}, index)
+    assert index_inputs({}, {}, index).idf_table is first.idf_table
+    assert index_inputs({}, {}, other).idf_table is not first.idf_table
+    assert first.idf("putin") == pytest.approx(np.log(1 + 97.5 / 3.5))
 
 
 def test_adapter_maps_the_query_before_the_cosine() -> None:

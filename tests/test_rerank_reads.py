@@ -170,3 +170,28 @@ def test_unread_cosines_are_zero_features() -> None:
     cos = [names.index(f"hash:32:{part}") for part in ("cos", "cos_gap", "cos_top")]
     assert not x[:, cos].any()
     assert x[0, names.index(f"{CONCEPTS}:cos")] == 1.0
+
+
+def test_a_multilingual_model_reads_claims_and_focus_clauses_in_one_call(tmp_path: Path) -> None:
+    # USE-m3 has no claim encoder: a second call for the focus clauses cost it a third more.
+    class Recording(ConceptEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls: list[list[str]] = []
+
+        def encode(self, texts: Sequence[str]) -> np.ndarray:
+            self.calls.append(list(texts))
+            return super().encode(texts)
+
+    reported = "Le Kremlin a affirmé que Poutine et Pompeo se sont rencontrés à Sotchi."
+    with _workspace(tmp_path) as ws:
+        concepts = Recording()
+        base = Retriever([EnglishOnly(), concepts], store.load(ws, ws.get_meta("models")))
+        assert CONCEPTS + ":focus" in base.active
+        lists = base.ranked_lists([reported, FRENCH], ["fr", "fr"], 10)
+        clause = "Poutine et Pompeo se sont rencontrés à Sotchi."
+        assert concepts.calls == [[reported, FRENCH, clause]]
+        # Each list is what searching that text alone gives.
+        alone = base.ranked_lists([clause], ["fr"], 10)[0][CONCEPTS]
+        assert lists[0][CONCEPTS + ":focus"] == alone
+        assert lists[1][CONCEPTS + ":focus"] == lists[1][CONCEPTS]  # no clause: itself

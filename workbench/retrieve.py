@@ -21,6 +21,8 @@ from workbench.query import focus_clause
 from workbench.workspace import Workspace
 
 if TYPE_CHECKING:
+    from threadpoolctl import ThreadpoolController
+
     from workbench.crossrank import CrossRanker
     from workbench.rerank import Reranker
 
@@ -311,9 +313,24 @@ class Retriever:
                 if keep is not None:
                     keep[name] = np.full((len(texts), embedder.dim), np.nan, dtype=np.float32)
                 continue
-            # A model's claim encoder where it has one (`encode_query`: faster for claims).
-            encode = getattr(embedder, "encode_query", embedder.encode)
-            vectors = encode([texts[row] for row in rows])
+            focus = (
+                {row: focus_clause(text) for row, text in enumerate(texts)}
+                if name + FOCUS in active
+                else {}
+            )
+            focus_rows = [row for row, clause in focus.items() if clause]
+            if hasattr(embedder, "encode_query"):
+                # A model's claim encoder where it has one (faster for claims).
+                vectors = embedder.encode_query([texts[row] for row in rows])
+                clauses = [focus[row] for row in focus_rows]
+                focus_vectors = embedder.encode(clauses) if clauses else None
+            else:
+                # Claims and focus clauses in one call: a second call cost USE-m3 a third
+                # more than the longer batch.
+                both = embedder.encode(
+                    [texts[row] for row in rows] + [focus[row] for row in focus_rows]
+                )
+                vectors, focus_vectors = both[: len(rows)], both[len(rows) :]
             if keep is not None:
                 # A claim the model was not asked to read has a NaN row (no vector is kept).
                 kept = np.full((len(texts), vectors.shape[1]), np.nan, dtype=np.float32)
@@ -323,12 +340,9 @@ class Retriever:
             for i, row in enumerate(rows):
                 ranked[row][name] = _hits(ids[i], scores[i])
             if name + FOCUS in active:
-                focus = {row: focus_clause(text) for row, text in enumerate(texts)}
-                rows = [row for row, clause in focus.items() if clause]
-                if rows:
-                    vectors = embedder.encode([focus[row] for row in rows])
-                    scores, ids = dense.search(self.indexes.dense[name], vectors, pool)
-                    for i, row in enumerate(rows):
+                if focus_rows:
+                    scores, ids = dense.search(self.indexes.dense[name], focus_vectors, pool)
+                    for i, row in enumerate(focus_rows):
                         ranked[row][name + FOCUS] = _hits(ids[i], scores[i])
                 for row in range(len(texts)):
                     # No focus clause: the sentence is its own focus.
@@ -383,15 +397,24 @@ def _single_threaded_blas(enabled: bool) -> Iterator[None]:
         yield
         return
     import faiss
-    from threadpoolctl import threadpool_limits
 
     before = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
-        with threadpool_limits(1, user_api="blas"):
+        with _blas_threads().limit(limits=1, user_api="blas"):
             yield
     finally:
         faiss.omp_set_num_threads(before)
+
+
+@lru_cache(maxsize=1)
+def _blas_threads() -> ThreadpoolController:
+    """The process's BLAS libraries, found once: threadpoolctl reads /proc/self/maps to find
+    them, 3 ms a claim when done on every search. Numpy, FAISS and torch are loaded by the
+    time a retriever searches, so later libraries are none `match` uses."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def _hits(ids: np.ndarray, scores: np.ndarray) -> list[tuple[int, float]]:

@@ -15,7 +15,7 @@ gives "Donald Trump"). Entities never overlap and come sorted by start.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -688,6 +688,37 @@ class _Unit:
     entry: _Entry | None = None
 
 
+@lru_cache(maxsize=64)
+def _layout(text: str, lang: str) -> tuple[tuple[_Token, ...], tuple[_Unit, ...], bool]:
+    """A text's tokens, its units (tokens grouped where a gazetteer entry names them together)
+    and whether it is shouted (in an all-capitals headline every word looks like an acronym)."""
+    tokens = _tokenise(text, lang)
+    units: list[_Unit] = []
+    index = _gazetteer()
+    i = 0
+    while i < len(tokens):
+        entry = next(
+            (e for e in index.get(tokens[i].key, ()) if _matches(text, lang, tokens, e, i)), None
+        )
+        size = len(entry.keys) if entry else 1
+        units.append(_Unit(i, i + size, entry))
+        i += size
+    letters = [c for c in text if c.isalpha()]
+    shouting = bool(letters) and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+    return tuple(tokens), tuple(units), shouting
+
+
+def _matches(text: str, lang: str, tokens: Sequence[_Token], entry: _Entry, i: int) -> bool:
+    if entry.lang and entry.lang != lang:
+        return False
+    found = tokens[i : i + len(entry.keys)]
+    if len(found) < len(entry.keys) or tuple(t.key for t in found) != entry.keys:
+        return False
+    if not all(_same_case(w, t) for w, t in zip(entry.words, found, strict=True)):
+        return False
+    return all(_adjacent(text, a, b) for a, b in pairwise(found))
+
+
 class _Finder:
     """One pass over one text; `people` are full names (two words or more) known beforehand,
     and `more_people` more of them, looked at after `people` (the article's)."""
@@ -703,38 +734,13 @@ class _Finder:
         self.lang = lang
         self.people = people
         self.more_people = more_people
-        self.tokens = _tokenise(text, lang)
-        self.units = self._units()
-        letters = [c for c in text if c.isalpha()]
-        # In an all-capitals headline every word looks like an acronym.
-        self.shouting = bool(letters) and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+        # find_entities reads each text twice (once for its people, then with them): the
+        # tokens and gazetteer units, which do not depend on the people, are read once.
+        self.tokens, self.units, self.shouting = _layout(text, lang)
         # Starts of organisations found by their head word, which a French tail may continue.
         self.open_ended: set[int] = set()
 
     # -- units and their properties --
-
-    def _units(self) -> list[_Unit]:
-        units: list[_Unit] = []
-        index = _gazetteer()
-        i = 0
-        while i < len(self.tokens):
-            entry = next(
-                (e for e in index.get(self.tokens[i].key, ()) if self._matches(e, i)), None
-            )
-            size = len(entry.keys) if entry else 1
-            units.append(_Unit(i, i + size, entry))
-            i += size
-        return units
-
-    def _matches(self, entry: _Entry, i: int) -> bool:
-        if entry.lang and entry.lang != self.lang:
-            return False
-        found = self.tokens[i : i + len(entry.keys)]
-        if len(found) < len(entry.keys) or tuple(t.key for t in found) != entry.keys:
-            return False
-        if not all(_same_case(w, t) for w, t in zip(entry.words, found, strict=True)):
-            return False
-        return all(_adjacent(self.text, a, b) for a, b in pairwise(found))
 
     def _tok(self, unit: _Unit) -> _Token:
         return self.tokens[unit.first]
