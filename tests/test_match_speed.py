@@ -165,24 +165,27 @@ def test_signals_as_match_reads_them_equal_fresh_comparisons() -> None:
 
 
 def test_signals_read_each_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from functools import lru_cache
+
     from workbench.extract import quantities
 
     _clear_caches()
     seen: list[str] = []
-    original = quantities.find_dates
+    scan = quantities._scan_dates.__wrapped__
 
-    def counted(text: str, year: int | None = None):
+    @lru_cache(maxsize=1024)
+    def counted(text: str):
         seen.append(text)
-        return original(text, year)
+        return scan(text)
 
-    monkeypatch.setattr(quantities, "find_dates", counted)
+    monkeypatch.setattr(quantities, "_scan_dates", counted)
     agreement_many(CLAIM, PASSAGES)
     agreement_many(CLAIM, PASSAGES, COUNTER_KINDS)
-    # Dates are looked for twice per text (once for dates, once under numbers), whatever
-    # the number of pairs: the claim's were looked for again for every passage, and the
-    # passages' again on each call.
-    assert seen.count(CLAIM.text) == 2
-    assert all(seen.count(p.text) == 2 for p in PASSAGES)
+    # Each text is scanned for dates once, whatever the number of pairs and calls: dates and
+    # numbers (which skip the dates' digits) share the scan; the claim's was made again for
+    # every passage, and the passages' again on each call.
+    assert seen.count(CLAIM.text) == 1
+    assert all(seen.count(p.text) == 1 for p in PASSAGES)
 
 
 def test_passages_are_not_read_for_kinds_the_claim_does_not_have(

@@ -27,6 +27,7 @@ import json
 import math
 import re
 import weakref
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -172,9 +173,7 @@ def candidate_features(
 
 
 def _bm25(query: set[str], tokens: list[str], length: float, idf: Callable[[str], float]) -> float:
-    counts: dict[str, int] = {}
-    for token in tokens:
-        counts[token] = counts.get(token, 0) + 1
+    counts = Counter(tokens)
     norm = BM25_K1 * (1 - BM25_B + BM25_B * len(tokens) / length)
     return sum(idf(t) * counts[t] * (BM25_K1 + 1) / (counts[t] + norm) for t in query & set(counts))
 
@@ -198,7 +197,8 @@ def lexical_features(
         title, _, body = text.partition("\n") if "\n" in text else ("", "", text)
         title_tokens, body_tokens = tokenize(title), tokenize(body)
         tokens = title_tokens + body_tokens  # no word spans the line break
-        token_set = set(tokens)
+        title_set, body_set = set(title_tokens), set(body_tokens)
+        token_set = title_set | body_set
         shared = query_set & token_set
         shared_idf = sum(map(idf, shared))
         grams = _grams(text)
@@ -213,8 +213,8 @@ def lexical_features(
                 math.log((len(tokens) + 1) / (len(query_tokens) + 1)),
                 _bm25(query_set, title_tokens, TITLE_LENGTH, idf),
                 _bm25(query_set, body_tokens, BODY_LENGTH, idf),
-                len(query_set & set(title_tokens)) / (len(set(title_tokens)) + 1),
-                len(query_set & set(body_tokens)) / (len(set(body_tokens)) + 1),
+                len(query_set & title_set) / (len(title_set) + 1),
+                len(query_set & body_set) / (len(body_set) + 1),
             ]
         )
     return np.array(rows, dtype=np.float64).reshape(len(hits), len(LEXICAL_FEATURES))

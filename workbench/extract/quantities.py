@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 from workbench.index.bridge import month_number
@@ -71,7 +72,7 @@ def _to_float(raw: str) -> float:
 def find_numbers(text: str) -> list[Found]:
     """Numbers with their scale applied and unit named; years and day numbers of dates are
     left to `find_dates`."""
-    dated = [(f.start, f.end) for f in find_dates(text)]
+    dated = [(d.start, d.end) for d in _scan_dates(text)]
     out = []
     for match in _NUMBER.finditer(text):
         start, end = match.start("number"), match.end()
@@ -90,14 +91,43 @@ def find_numbers(text: str) -> list[Found]:
 
 def find_dates(text: str, year: int | None = None) -> list[Found]:
     """Dates, most specific first where they overlap; `year` completes day-month dates."""
-    found: list[Found] = []
+    out = []
+    for d in _scan_dates(text):
+        if d.month is None:  # a year alone
+            value = f"{d.year:04d}"
+        else:
+            known = d.year or year
+            tail = f"-{d.month:02d}" + (f"-{d.day:02d}" if d.day else "")
+            value = f"{known:04d}{tail}" if known else f"-{tail}"
+        out.append(Found(d.text, d.start, d.end, value))
+    return out
+
+
+@dataclass(frozen=True)
+class _Dated:
+    """A date as written, before a year is supplied: `day` 0 for a month, `month` None for a
+    year alone, `year` 0 when the text gives none."""
+
+    text: str
+    start: int
+    end: int
+    month: int | None
+    day: int
+    year: int
+
+
+@lru_cache(maxsize=1024)
+def _scan_dates(text: str) -> tuple[_Dated, ...]:
+    """The dates of `find_dates`, in order, without the supplied year: the scan, the costly
+    part, is done once per text (numbers skip the dates' digits; signals read both)."""
+    found: list[_Dated] = []
     taken: list[tuple[int, int]] = []
 
-    def add(match: re.Match[str], value: str) -> None:
+    def add(match: re.Match[str], month: int | None, day: int, year: int) -> None:
         if any(s < match.end() and match.start() < e for s, e in taken):
             return
         taken.append((match.start(), match.end()))
-        found.append(Found(match.group().strip(), match.start(), match.end(), value))
+        found.append(_Dated(match.group().strip(), match.start(), match.end(), month, day, year))
 
     for pattern in (_DAY_MONTH, _MONTH_DAY):
         for match in pattern.finditer(text):
@@ -105,10 +135,7 @@ def find_dates(text: str, year: int | None = None) -> list[Found]:
             day = 1 if match.group("day") == "1er" else int(match.group("day"))
             if not month or not 1 <= day <= 31:
                 continue
-            known = int(match.group("year")) if match.group("year") else year
-            add(
-                match, f"{known:04d}-{month:02d}-{day:02d}" if known else f"--{month:02d}-{day:02d}"
-            )
+            add(match, month, day, int(match.group("year") or 0))
     for match in _MONTH_ONLY.finditer(text):
         word = match.group("month")
         month = month_number(word)
@@ -118,12 +145,11 @@ def find_dates(text: str, year: int | None = None) -> list[Found]:
         if not (match.group("year") or match.group().lower().startswith(("mois", "au", "in", "en"))
                 or word[0].isupper() or word.lower() in _FRENCH_MONTHS):  # fmt: skip
             continue
-        known = int(match.group("year")) if match.group("year") else year
-        add(match, f"{known:04d}-{month:02d}" if known else f"--{month:02d}")
+        add(match, month, 0, int(match.group("year") or 0))
     # A year alone; not the digits of a grouped number such as "1 950 000".
     for match in re.finditer(r"(?<![\d,.])(?<!\d )\b(1[89]\d\d|20\d\d)\b(?![ ,.]\d{3}\b)", text):
-        add(match, match.group())
-    return sorted(found, key=lambda f: f.start)
+        add(match, None, 0, int(match.group()))
+    return tuple(sorted(found, key=lambda d: d.start))
 
 
 _FRENCH_MONTHS = frozenset(
