@@ -211,3 +211,39 @@ def test_an_unwritable_cache_fails_before_the_export_starts(
     model.mkdir()
     with pytest.raises(WorkbenchError, match="cannot write the fp32 ONNX export"):
         quantized.onnx_model(model, "fp32")
+
+
+@pytest.mark.slow
+def test_default_int8_that_cannot_be_made_here_falls_back_to_torch(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, tmp_path: Path
+) -> None:
+    from workbench import quantized
+    from workbench.embed import SentenceTransformerEmbedder
+
+    def unavailable(model_dir: Path) -> None:
+        raise WorkbenchError("int8 ONNX MiniLM needs onnxruntime and onnx")
+
+    monkeypatch.setattr(quantized, "Int8Encoder", unavailable)
+    monkeypatch.delenv(PRECISION_ENV, raising=False)
+    # Nobody chose int8 (a new workspace's default): one line, and the model runs at fp32,
+    # which the workspace then records.
+    embedder = SentenceTransformerEmbedder()
+    assert embedder.precision == DEFAULT_PRECISION == "int8"
+    described = config.describe([embedder])[0]
+    assert (embedder.precision, described["precision"]) == ("fp32", "fp32")
+    assert "embedding with torch at fp32" in capsys.readouterr().err
+    # Asked for (the variable, or a workspace embedded in int8): the error stands.
+    for chosen in (
+        SentenceTransformerEmbedder(precision="int8"),
+        _assigned(SentenceTransformerEmbedder(), "int8"),
+    ):
+        with pytest.raises(WorkbenchError, match="needs onnxruntime"):
+            chosen.encode(["x"])
+    monkeypatch.setenv(PRECISION_ENV, "int8")
+    with pytest.raises(WorkbenchError, match="needs onnxruntime"):
+        SentenceTransformerEmbedder().encode(["x"])
+
+
+def _assigned(embedder, precision: str):
+    embedder.precision = precision  # what use_workspace_precision does
+    return embedder
