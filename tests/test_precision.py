@@ -163,8 +163,11 @@ def test_claims_are_encoded_by_the_fp32_onnx_export_with_the_same_vectors(
     assert list((cache_root() / "onnx").glob("*/model-fp32.onnx"))
     # The same vectors as torch's (what the passages were stored with), not merely close.
     assert np.abs(claims - fp32.encode(SENTENCES)).max() < 1e-5
-    # An int8 workspace's claims go through the int8 model, as its passages did.
-    assert np.array_equal(int8.encode_query(SENTENCES[:2]), int8.encode(SENTENCES[:2]))
+    # An int8 workspace's claims go through the int8 model, as its passages did: the same
+    # file, two threads for one claim, the same vectors.
+    assert np.array_equal(int8.encode_query(SENTENCES[:1]), int8.encode(SENTENCES[:1]))
+    assert isinstance(int8._claims, ClaimEncoder) and int8._claims.precision == "int8"
+    assert np.array_equal(int8.encode_query(SENTENCES), int8.encode(SENTENCES))
 
 
 @pytest.mark.slow

@@ -132,7 +132,7 @@ class SentenceTransformerEmbedder:
             raise WorkbenchError(f"{self.name} has no int8 form; only {DEFAULT_ST_MODEL} has")
         self._fallback = False  # set by whoever chose it (a workspace, a test, the command)
         if value != self._precision:
-            self._precision, self._int8, self._dim = value, None, None
+            self._precision, self._int8, self._dim, self._claims = value, None, None, None
 
     def _resolve(self) -> str:
         if self.model_ref == DEFAULT_ST_MODEL or self.model_ref.endswith("/" + DEFAULT_ST_MODEL):
@@ -197,12 +197,19 @@ class SentenceTransformerEmbedder:
         return self._dim
 
     def encode_query(self, texts: Sequence[str]) -> np.ndarray:
-        """`encode` for claims being matched: at fp32, the default model's fp32 ONNX export
-        when ONNX Runtime can run it (the same vectors within 2e-7; one text at a time, 12-14
-        ms a tweet on two cores against 25 alone or 28 in a batch with torch; made once on
-        first use), else `encode`. Passages (ingest) and the model's fingerprint always come
-        from `encode`."""
-        if self.precision != "fp32" or not self.quantizable or not len(texts):
+        """`encode` for claims being matched, through the default model's claim encoder
+        (`ClaimEncoder`: one text at a time on two threads) when ONNX Runtime can run it, else
+        `encode`. At fp32 it runs the fp32 ONNX export (the same vectors as torch within 2e-7;
+        12-14 ms a tweet on two cores against 25 alone or 28 in a batch with torch); at int8,
+        the int8 file the passages were embedded with (the same vectors), for fewer claims
+        than twice its passage encoder's workers, which would run them on one thread (8.9 ms
+        a tweet against 12.6). Made once on first use. Passages (ingest) and the model's
+        fingerprint always come from `encode`."""
+        if not self.quantizable or not len(texts):
+            return self.encode(texts)
+        if self.precision == "int8" and (
+            self.int8 is None or len(texts) >= 2 * self.int8.workers
+        ):  # fell back to torch, or enough claims for the passage encoder's workers
             return self.encode(texts)
         if self._claims is None:
             self._claims = False
@@ -210,9 +217,10 @@ class SentenceTransformerEmbedder:
                 _offline()
                 from workbench.quantized import ClaimEncoder
 
-                self._claims = ClaimEncoder(Path(self._resolve()))
-            except Exception as exc:  # no onnxruntime, an export that failed: torch it is
-                say(f"matching with torch ({type(exc).__name__}: {str(exc)[:120]})")
+                self._claims = ClaimEncoder(Path(self._resolve()), self.precision)
+            except Exception as exc:  # no onnxruntime, an export that failed: `encode` it is
+                what = "torch" if self.precision == "fp32" else "the int8 passage encoder"
+                say(f"matching with {what} ({type(exc).__name__}: {str(exc)[:120]})")
         if not self._claims:
             return self.encode(texts)
         return _normalise(self._claims.encode(texts))

@@ -235,15 +235,16 @@ class Int8Encoder:
 
 
 class ClaimEncoder(Int8Encoder):
-    """The model's fp32 ONNX export, for the claims of a match: the same vectors as
-    sentence-transformers (within 2e-7 on CLEF tweets) in about half the time, one text at a
-    time with two threads (12-14 ms a tweet on two cores, against 25 alone and 28 in a padded
-    batch with torch); passages (ingest) stay with torch."""
+    """The model's ONNX file in `precision`, for the claims of a match: one text at a time with
+    two threads. At fp32, the same vectors as sentence-transformers (within 2e-7 on CLEF
+    tweets) in about half the time (12-14 ms a tweet on two cores, against 25 alone and 28 in
+    a padded batch with torch); at int8, the same vectors as the passages' encoder (the same
+    file), which runs a few texts on one thread."""
 
-    precision = "fp32"
-    instead = ""  # matching falls back to torch by itself (`encode_query`)
+    instead = ""  # matching falls back to `encode` by itself (`encode_query`)
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, precision: str = "fp32") -> None:
+        self.precision = precision
         super().__init__(model_dir, workers=1, threads=claim_threads())
 
 
