@@ -165,20 +165,13 @@ def test_signals_as_match_reads_them_equal_fresh_comparisons() -> None:
 
 
 def test_signals_read_each_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from functools import lru_cache
-
     from workbench.extract import quantities
 
     _clear_caches()
+    quantities._scan_dates.cache_clear()
     seen: list[str] = []
-    scan = quantities._scan_dates.__wrapped__
-
-    @lru_cache(maxsize=1024)
-    def counted(text: str):
-        seen.append(text)
-        return scan(text)
-
-    monkeypatch.setattr(quantities, "_scan_dates", counted)
+    # The month pattern, which the date scan runs once over each text.
+    monkeypatch.setattr(quantities, "_MONTH_ONLY", _CountedPattern(quantities._MONTH_ONLY, seen))
     agreement_many(CLAIM, PASSAGES)
     agreement_many(CLAIM, PASSAGES, COUNTER_KINDS)
     # Each text is scanned for dates once, whatever the number of pairs and calls: dates and
@@ -196,26 +189,39 @@ def test_passages_are_not_read_for_kinds_the_claim_does_not_have(
     from workbench.extract import entities, quantities
 
     _clear_caches()
-    dates: list[str] = []
-    named: list[str] = []
-    original_dates, original_entities = quantities.find_dates, entities.find_entities
-    monkeypatch.setattr(
-        quantities,
-        "find_dates",
-        lambda text, year=None: dates.append(text) or original_dates(text, year),
-    )
-    monkeypatch.setattr(
-        entities,
-        "find_entities",
-        lambda text, lang, article="": named.append(text) or original_entities(text, lang, article),
-    )
+    read: dict[str, list[str]] = {"dates": [], "numbers": [], "names": [], "parties": []}
+
+    def counting(kind: str, function):
+        def counted(text: str, *args, **kwargs):
+            read[kind].append(text)
+            return function(text, *args, **kwargs)
+
+        return counted
+
+    monkeypatch.setattr(quantities, "find_dates", counting("dates", quantities.find_dates))
+    monkeypatch.setattr(quantities, "find_numbers", counting("numbers", quantities.find_numbers))
+    monkeypatch.setattr(entities, "find_entities", counting("names", entities.find_entities))
+    monkeypatch.setattr(signals, "_PARTY_RE", _CountedPattern(signals._PARTY_RE, read["parties"]))
     plain = Side("the tax on fuel was raised again", "en", "")
     assert agreement_many(plain, PASSAGES) == [[] for _ in PASSAGES]
-    assert all(p.text not in dates + named for p in PASSAGES)
+    for kind, texts in read.items():
+        assert all(p.text not in texts for p in PASSAGES), kind
     # A claim with them reads the passages as before.
     _clear_caches()
     agreement_many(CLAIM, PASSAGES)
-    assert all(p.text in dates and p.text in named for p in PASSAGES)
+    for kind, texts in read.items():
+        assert all(p.text in texts for p in PASSAGES), kind
+
+
+class _CountedPattern:
+    """A compiled pattern that notes each text it is run over."""
+
+    def __init__(self, pattern, seen: list[str]) -> None:
+        self.pattern, self.seen = pattern, seen
+
+    def finditer(self, text: str):
+        self.seen.append(text)
+        return self.pattern.finditer(text)
 
 
 def test_an_entity_search_lays_its_text_out_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -232,3 +238,8 @@ def test_an_entity_search_lays_its_text_out_once(monkeypatch: pytest.MonkeyPatch
     assert entities.find_entities(text, "fr") == before
     assert calls.count(text) == 1
     assert {e.normal for e in before} >= {"Vladimir Poutine", "Mike Pompeo"}
+    # A whole article's layout is not kept (tens of MB for a long one).
+    entities._layout.cache_clear()
+    article = " ".join([text] * (entities.LAYOUT_CACHED_CHARS // len(text) + 1))
+    assert entities.find_entities(article, "fr")
+    assert entities._layout.cache_info().currsize == 0

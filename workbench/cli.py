@@ -368,11 +368,13 @@ def reindex(
             raise WorkbenchError(f"the workspace {ws.root} has no evidence to re-embed")
         names = config.requested_names(model) or [m["name"] for m in stored]
         embedders = config.load_embedders(names)
+        # Re-embedded at the precision it has unless $WORKBENCH_PRECISION asks for another.
+        changes = config.keep_stored_precision(stored, embedders)
         with _progress("re-embedding passages") as progress:
             report = run_reindex(ws, embedders, progress=progress)
     typer.echo(
-        f"re-embedded {report.passages_total} passages with {'+'.join(names)} "
-        f"({report.total_seconds:.1f}s)",
+        f"re-embedded {report.passages_total} passages with {'+'.join(names)}"
+        f"{''.join(f' ({c})' for c in changes)} ({report.total_seconds:.1f}s)",
         err=True,
     )
     _emit({"reindex": report.as_dict()})

@@ -90,6 +90,24 @@ def use_workspace_precision(
         embedder.precision = own  # type: ignore[attr-defined]
 
 
+def keep_stored_precision(stored: list[dict[str, Any]], embedders: list[Embedder]) -> list[str]:
+    """Give each model with an int8 form the precision the workspace recorded for it (fp32
+    before precisions were recorded), unless $WORKBENCH_PRECISION asks for one; return what
+    re-embedding will change, for the command to say ("int8, was fp32")."""
+    asked = requested_precision()
+    recorded = {m["name"]: m.get("precision", "fp32") for m in stored}
+    changes = []
+    for embedder in embedders:
+        own = recorded.get(canonical_ref(embedder.name))
+        if own is None or not getattr(embedder, "quantizable", False):
+            continue
+        if asked is None:
+            embedder.precision = own  # type: ignore[attr-defined]
+        elif asked != own:
+            changes.append(f"{asked}, was {own}")
+    return changes
+
+
 def check_fingerprints(
     workspace: Workspace, embedders: list[Embedder], *, env: bool = True
 ) -> list[dict[str, Any]]:

@@ -20,13 +20,16 @@ from workbench.notes import say
 _PROBE = "Le président russe a rencontré le secrétaire d'État américain à Sotchi. 1550 km."
 
 DEFAULT_ST_MODEL = "all-MiniLM-L6-v2"
-# The default English model runs as int8 ONNX (workbench/quantized.py): MiniLM alone 2.7x the
-# rate of torch, a whole ingest 1.8x, vectors at cosine 0.9975 to fp32; what match runs moved
-# by -0.004 / +0.003 MAP@5 on CLEF 2020 dev / test (bench/ingest_speed.py), within the 0.005
-# allowed. $WORKBENCH_PRECISION=fp32 picks torch for a new workspace; a workspace keeps the
-# precision it was embedded with.
+# The default English model can run as int8 ONNX (workbench/quantized.py): MiniLM alone 2.7x
+# the rate of torch, a whole ingest 1.8x, and what match runs moved by -0.004 / +0.003 MAP@5
+# on CLEF 2020 dev / test (bench/ingest_speed.py), within the 0.005 allowed. It is not the
+# default: int8 products run on different CPU instructions from one machine to another (VNNI,
+# AVX2 with 16-bit saturation, ARM), so the vectors, their quality and the workspace's
+# fingerprint depend on the CPU; measured on one (AVX-512 VNNI) only. fp32 vectors agree
+# across machines. $WORKBENCH_PRECISION=int8 picks int8 for a new workspace; a workspace keeps
+# the precision it was embedded with.
 PRECISIONS = ("int8", "fp32")
-DEFAULT_PRECISION = "int8"
+DEFAULT_PRECISION = "fp32"
 PRECISION_ENV = "WORKBENCH_PRECISION"
 # Up to this many texts, encoding is latency-bound (matching claims), not throughput-bound.
 SMALL_BATCH = 32
@@ -98,15 +101,10 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self._precision = "fp32"
         self._int8 = None
-        # Whether torch may stand in for int8: only where nobody chose int8 (the default for
-        # a new workspace), never for a workspace embedded in int8 or when asked for it.
-        self._fallback = False
         # The fp32 ONNX claim encoder (None: not made yet; False: unavailable here).
         self._claims: Any = None
         if self.quantizable:
-            chosen = precision or requested_precision()
-            self.precision = chosen or DEFAULT_PRECISION
-            self._fallback = chosen is None
+            self.precision = precision or requested_precision() or DEFAULT_PRECISION
         # all-MiniLM and most sentence-transformers models are English-only; a name that says
         # "multilingual" (or LaBSE) is trusted to be cross-lingual.
         multilingual = re.search(r"multilingual|labse|xlm|m3|mpnet-base-multi|e5", model, re.I)
@@ -130,7 +128,6 @@ class SentenceTransformerEmbedder:
             raise WorkbenchError(f"unknown precision {value!r} (int8 or fp32)")
         if value == "int8" and not self.quantizable:
             raise WorkbenchError(f"{self.name} has no int8 form; only {DEFAULT_ST_MODEL} has")
-        self._fallback = False  # set by whoever chose it (a workspace, a test, the command)
         if value != self._precision:
             self._precision, self._int8, self._dim, self._claims = value, None, None, None
 
@@ -167,26 +164,17 @@ class SentenceTransformerEmbedder:
 
     @property
     def int8(self):
-        """The int8 encoder (workbench/quantized.py), made on first use. Where int8 is only
-        the default and cannot be made here (no ONNX Runtime, an unwritable cache), one line
-        on stderr and the model runs at fp32 instead (None), which the new workspace records."""
+        """The int8 encoder (workbench/quantized.py), made on first use."""
         if self._int8 is None:
             _offline()
-            try:
-                from workbench.quantized import Int8Encoder
+            from workbench.quantized import Int8Encoder
 
-                self._int8 = Int8Encoder(Path(self._resolve()))
-            except WorkbenchError as exc:
-                if not self._fallback:
-                    raise
-                say(f"embedding with torch at fp32: {exc}")
-                self.precision = "fp32"
-                return None
+            self._int8 = Int8Encoder(Path(self._resolve()))
         return self._int8
 
     @property
     def dim(self) -> int:
-        if self._dim is None and self.precision == "int8" and self.int8 is not None:
+        if self._dim is None and self.precision == "int8":
             self._dim = self.int8.dim
         if self._dim is None:
             model = self.model
@@ -207,10 +195,8 @@ class SentenceTransformerEmbedder:
         fingerprint always come from `encode`."""
         if not self.quantizable or not len(texts):
             return self.encode(texts)
-        if self.precision == "int8" and (
-            self.int8 is None or len(texts) >= 2 * self.int8.workers
-        ):  # fell back to torch, or enough claims for the passage encoder's workers
-            return self.encode(texts)
+        if self.precision == "int8" and len(texts) >= 2 * self.int8.workers:
+            return self.encode(texts)  # enough claims for the passage encoder's workers
         if self._claims is None:
             self._claims = False
             try:
@@ -228,7 +214,7 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if self.precision == "int8" and self.int8 is not None:
+        if self.precision == "int8":
             return _normalise(self.int8.encode(texts))
         vectors = self.model.encode(
             list(texts),
@@ -293,7 +279,9 @@ class USEEmbedder:
         # on two cores; batches (ingest) keep every thread.
         backend = getattr(self._model, "_model", None)
         if backend is not None and hasattr(backend, "threads"):
-            backend.threads = 1 if len(texts) <= SMALL_BATCH else self.threads
+            # A matching batch holds up to SMALL_BATCH claims and as many focus clauses (the
+            # retriever encodes them in one call, under its one-BLAS-thread limit).
+            backend.threads = 1 if len(texts) <= 2 * SMALL_BATCH else self.threads
         return _normalise(self._model.encode(list(texts)))
 
 

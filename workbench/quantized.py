@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import warnings
@@ -34,10 +35,13 @@ FP32_FILE = "model-fp32.onnx"  # the same export, not quantised: the claims' enc
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
+CACHE_ENV = "WORKBENCH_CACHE"
+
+
 def cache_root() -> Path:
     """$WORKBENCH_CACHE, else $XDG_CACHE_HOME/workbench, else ~/.cache/workbench."""
-    if os.environ.get("WORKBENCH_CACHE"):
-        return Path(os.environ["WORKBENCH_CACHE"])
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "workbench"
 
@@ -73,17 +77,25 @@ def onnx_model(model_dir: Path, precision: str) -> Path:
         import onnx  # noqa: F401  (the export needs it; checked before anything runs)
     except ImportError:
         raise WorkbenchError("exporting the model to ONNX needs onnx (pip install onnx)") from None
-    folder.mkdir(parents=True, exist_ok=True)
+    unwritable = f"cannot write the {precision} ONNX export into {folder}"
+    advice = f"set {CACHE_ENV} to a writable folder"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only disk, a file in the way, /proc
+        raise WorkbenchError(f"{unwritable} ({exc.strerror or exc}): {advice}") from None
     # Checked before the export's seconds of work, which would end in a failed write.
     if not os.access(folder, os.W_OK):
-        raise WorkbenchError(f"cannot write the {precision} ONNX export into {folder}")
-    say(f"exporting {model_dir.name} to {precision} ONNX, once, into {folder}")
+        raise WorkbenchError(f"{unwritable}: {advice}")
+    say(f"exporting {'-'.join(model_dir.parts[-2:])} to {precision} ONNX, once (about 10 s), "
+        f"into {folder}")  # fmt: skip
     # A file beside the final one, renamed into place: a second process exporting at the
     # same time, or one killed half-way, never leaves a partial file under the final name.
     partial = folder / f".{name}.{os.getpid()}"
     try:
         _export(model_dir, folder, partial, quantize=precision == "int8")
         partial.replace(path)
+    except OSError as exc:  # a full disk mid-export: nothing is left under the final name
+        raise WorkbenchError(f"{unwritable} ({exc.strerror or exc}): {advice}") from None
     finally:
         partial.unlink(missing_ok=True)
         (folder / f".fp32.{os.getpid()}.onnx").unlink(missing_ok=True)
@@ -136,15 +148,23 @@ def _export(model_dir: Path, folder: Path, out: Path, quantize: bool = True) -> 
     if not quantize:
         fp32.replace(out)
         return
-    quantize_dynamic(
-        str(fp32),
-        str(out),
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        op_types_to_quantize=["MatMul"],
-        nodes_to_exclude=_kept_in_float(onnx.load(str(fp32))),
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    # quantize_dynamic logs advice with logging.warning(), which would give the root logger
+    # a handler for good (and then print every library's debug lines): a silent one while
+    # it runs.
+    silent = logging.NullHandler()
+    logging.getLogger().addHandler(silent)
+    try:
+        quantize_dynamic(
+            str(fp32),
+            str(out),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            op_types_to_quantize=["MatMul"],
+            nodes_to_exclude=_kept_in_float(onnx.load(str(fp32))),
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        logging.getLogger().removeHandler(silent)
 
 
 _FFN_OUT = re.compile(r"layer\.(\d+)/output/dense/MatMul$")
@@ -177,7 +197,10 @@ class Int8Encoder:
 
     precision = "int8"
     # What to do without ONNX Runtime, said after the error.
-    instead = ", or WORKBENCH_PRECISION=fp32 for the torch model"
+    instead = (
+        ", or the torch model: WORKBENCH_PRECISION=fp32 for a new workspace, "
+        "'WORKBENCH_PRECISION=fp32 workbench reindex' for an int8 one"
+    )
 
     def __init__(self, model_dir: Path, workers: int | None = None, threads: int = 1) -> None:
         try:

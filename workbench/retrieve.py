@@ -410,8 +410,9 @@ def _single_threaded_blas(enabled: bool) -> Iterator[None]:
 @lru_cache(maxsize=1)
 def _blas_threads() -> ThreadpoolController:
     """The process's BLAS libraries, found once: threadpoolctl reads /proc/self/maps to find
-    them, 3 ms a claim when done on every search. Numpy, FAISS and torch are loaded by the
-    time a retriever searches, so later libraries are none `match` uses."""
+    them, 3 ms a claim when done on every search. Numpy's and FAISS's are loaded by the time
+    a retriever first searches (its models and indexes are); a library loaded later is not
+    limited, and none that `match` runs is."""
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()

@@ -688,6 +688,9 @@ class _Unit:
     entry: _Entry | None = None
 
 
+LAYOUT_CACHED_CHARS = 5_000  # a passage or a sentence; not an article
+
+
 @lru_cache(maxsize=64)
 def _layout(text: str, lang: str) -> tuple[tuple[_Token, ...], tuple[_Unit, ...], bool]:
     """A text's tokens, its units (tokens grouped where a gazetteer entry names them together)
@@ -735,8 +738,10 @@ class _Finder:
         self.people = people
         self.more_people = more_people
         # find_entities reads each text twice (once for its people, then with them): the
-        # tokens and gazetteer units, which do not depend on the people, are read once.
-        self.tokens, self.units, self.shouting = _layout(text, lang)
+        # tokens and gazetteer units, which do not depend on the people, are read once. A
+        # whole article's layout (tens of MB) is not kept.
+        layout = _layout if len(text) <= LAYOUT_CACHED_CHARS else _layout.__wrapped__
+        self.tokens, self.units, self.shouting = layout(text, lang)
         # Starts of organisations found by their head word, which a French tail may continue.
         self.open_ended: set[int] = set()
 
