@@ -804,9 +804,10 @@ def export(
 ) -> None:
     """Export claims with their matches, verdicts and audit trail, or a report of them.
 
-    A report leaves out the claims under their check-worthiness threshold that nobody took
-    up (no verdict, note, citation, edit or assignment): they were never in the review
-    queue, so none is reported as not reviewed; stderr says how many, --low includes them."""
+    A report leaves out the claims under their check-worthiness threshold
+    that nobody took up (no verdict, note, citation, edit or assignment):
+    they were never in the review queue, so none is reported as not
+    reviewed. stderr says how many; --low includes them."""
     from workbench.export import export as write_export
     from workbench.report import FORMATS, ReportOptions
     from workbench.settings import load_settings
