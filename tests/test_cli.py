@@ -407,3 +407,38 @@ def test_ingest_and_import_reviews_keep_the_workspace_thresholds(tmp_path: Path)
     result = _run("import-reviews", str(reviews), "--model", "hash:32")
     assert result.exit_code == 0, result.output
     assert built() == (100, 200, "ivfpq")
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["--model", "hash:64"], {"WORKBENCH_PRECISION": "fp16"}),
+        (["--model", "/nonexistent/model"], {}),
+    ],
+)
+def test_a_failed_first_ingest_leaves_no_workspace(
+    evidence_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args, env
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    home = Path(os.environ["WORKBENCH_HOME"])
+    result = _run("ingest", str(evidence_file), *args)
+    assert result.exit_code != 0 and len(result.stderr.strip().splitlines()) == 1
+    assert not home.exists()  # no empty workspace for a later command to take as real
+    # An existing folder given as the workspace stays, emptied of what the command made.
+    folder = tmp_path / "given"
+    (folder / "keep.txt").parent.mkdir()
+    (folder / "keep.txt").write_text("the user's")
+    result = _run("ingest", str(evidence_file), *args, "--workspace", str(folder))
+    assert result.exit_code != 0
+    assert sorted(p.name for p in folder.iterdir()) == ["keep.txt"]
+
+
+def test_a_failed_ingest_into_an_existing_workspace_keeps_it(
+    ingested: Path, evidence_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = json.loads(_run("info").stdout)
+    monkeypatch.setenv("WORKBENCH_PRECISION", "fp16")
+    assert _run("ingest", str(evidence_file), "--model", "hash:64").exit_code != 0
+    monkeypatch.delenv("WORKBENCH_PRECISION")
+    assert json.loads(_run("info").stdout) == before

@@ -215,6 +215,49 @@ def _open(workspace: Path | None, create: bool = False, write: bool = False, vec
     return ws
 
 
+@contextmanager
+def _undone_if_failed(workspace: Path | None) -> Iterator[None]:
+    """A workspace this command creates is removed again when the command fails before it
+    holds any document (a model that cannot load, an unusable cache, a bad variable): a
+    failed command leaves nothing behind. Only what the command created goes."""
+    from workbench.workspace import DB_NAME, default_workspace_path
+
+    root = workspace if workspace is not None else default_workspace_path()
+    existed, db = root.exists(), root / DB_NAME
+    created = not db.exists()
+    try:
+        yield
+    except BaseException:
+        if created:
+            _remove_if_empty(root, db, remove_root=not existed)
+        raise
+
+
+def _remove_if_empty(root: Path, db: Path, remove_root: bool) -> None:
+    """Remove a new workspace's files if its database holds no document; a failure here must
+    not hide the command's own error, so it is ignored."""
+    import sqlite3
+
+    from workbench.store.connection import INDEX_DIR
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            if conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]:
+                return
+        conn.close()
+        index = root / INDEX_DIR
+        if index.exists() and any(index.iterdir()):
+            return  # index files mean work to keep
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        if index.exists():
+            index.rmdir()
+        if remove_root:
+            root.rmdir()  # only if empty
+    except (OSError, sqlite3.Error):
+        pass
+
+
 @app.command()
 @handle_errors
 def ingest(
@@ -256,7 +299,7 @@ def ingest(
 
         settings = RaySettings(address, actors, batch_size)
         start(settings)  # an unreachable cluster fails here, before anything is created
-    with _open(workspace, create=True, vectors=True) as ws:
+    with _undone_if_failed(workspace), _open(workspace, create=True, vectors=True) as ws:
         names = config.model_names(ws, model)
         embedders = config.load_embedders(names)
         encoder = None
