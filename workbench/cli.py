@@ -361,7 +361,7 @@ def import_reviews(
         typer.echo(f"workbench: warning: {problem}; skipped", err=True)
     if len(archive.problems) > 10:
         typer.echo(f"workbench: warning: {len(archive.problems) - 10} more skipped", err=True)
-    with _open(workspace, create=True, vectors=True) as ws:
+    with _undone_if_failed(workspace), _open(workspace, create=True, vectors=True) as ws:
         embedders = config.load_embedders(config.model_names(ws, model))
         with _progress("embedding reviews") as progress:
             report = ingest_documents(
