@@ -215,47 +215,36 @@ def _open(workspace: Path | None, create: bool = False, write: bool = False, vec
     return ws
 
 
-@contextmanager
-def _undone_if_failed(workspace: Path | None) -> Iterator[None]:
-    """A workspace this command creates is removed again when the command fails before it
-    holds any document (a model that cannot load, an unusable cache, a bad variable): a
-    failed command leaves nothing behind. Only what the command created goes."""
+def _loaded_or(loaded: list[Any] | None, names: list[str]) -> list[Any]:
+    """The models `_new_workspace_models` loaded when they are the ones wanted (another
+    process may have created the workspace meanwhile, with others), else `names` loaded."""
+    from workbench import config
+    from workbench.embed import canonical_ref
+
+    if loaded is not None and [canonical_ref(e.name) for e in loaded] == [
+        canonical_ref(n) for n in names
+    ]:
+        return loaded
+    return config.load_embedders(names)
+
+
+def _new_workspace_models(workspace: Path | None, spec: str | None) -> list[Any] | None:
+    """For a workspace this command is about to create: its models, loaded (dimensions and
+    fingerprints) before anything is created, so that a model that cannot load, a bad
+    $WORKBENCH_PRECISION or an unusable ONNX cache leaves no empty workspace behind. None
+    for a workspace that exists (its own models are checked once it is open)."""
+    from workbench import config
+    from workbench.embed import requested_precision
     from workbench.workspace import DB_NAME, default_workspace_path
 
+    requested_precision()  # a bad value fails here, whatever the models
     root = workspace if workspace is not None else default_workspace_path()
-    existed, db = root.exists(), root / DB_NAME
-    created = not db.exists()
-    try:
-        yield
-    except BaseException:
-        if created:
-            _remove_if_empty(root, db, remove_root=not existed)
-        raise
-
-
-def _remove_if_empty(root: Path, db: Path, remove_root: bool) -> None:
-    """Remove a new workspace's files if its database holds no document; a failure here must
-    not hide the command's own error, so it is ignored."""
-    import sqlite3
-
-    from workbench.store.connection import INDEX_DIR
-
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            if conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0]:
-                return
-        conn.close()
-        index = root / INDEX_DIR
-        if index.exists() and any(index.iterdir()):
-            return  # index files mean work to keep
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        if index.exists():
-            index.rmdir()
-        if remove_root:
-            root.rmdir()  # only if empty
-    except (OSError, sqlite3.Error):
-        pass
+    if (root / DB_NAME).exists():
+        return None
+    names = config.requested_names(spec) or config.requested_names(config.DEFAULT_MODELS) or []
+    embedders = config.load_embedders(names)
+    config.describe(embedders)
+    return embedders
 
 
 @app.command()
@@ -299,9 +288,10 @@ def ingest(
 
         settings = RaySettings(address, actors, batch_size)
         start(settings)  # an unreachable cluster fails here, before anything is created
-    with _undone_if_failed(workspace), _open(workspace, create=True, vectors=True) as ws:
+    loaded = _new_workspace_models(workspace, model)
+    with _open(workspace, create=True, vectors=True) as ws:
         names = config.model_names(ws, model)
-        embedders = config.load_embedders(names)
+        embedders = _loaded_or(loaded, names)
         encoder = None
         if engine == "ray":
             from workbench.embed import canonical_ref
@@ -361,8 +351,9 @@ def import_reviews(
         typer.echo(f"workbench: warning: {problem}; skipped", err=True)
     if len(archive.problems) > 10:
         typer.echo(f"workbench: warning: {len(archive.problems) - 10} more skipped", err=True)
-    with _undone_if_failed(workspace), _open(workspace, create=True, vectors=True) as ws:
-        embedders = config.load_embedders(config.model_names(ws, model))
+    loaded = _new_workspace_models(workspace, model)
+    with _open(workspace, create=True, vectors=True) as ws:
+        embedders = _loaded_or(loaded, config.model_names(ws, model))
         with _progress("embedding reviews") as progress:
             report = ingest_documents(
                 ws,
