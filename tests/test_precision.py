@@ -165,10 +165,9 @@ def test_claims_are_encoded_by_the_fp32_onnx_export_with_the_same_vectors(
     assert np.abs(claims - fp32.encode(SENTENCES)).max() < 1e-5
     # An int8 workspace's claims go through the int8 model, as its passages did: the same
     # file, two threads for one claim, the same vectors.
-    if int8.int8.workers < 2:
-        pytest.skip("one core: the passage encoder runs every claim on one thread anyway")
-    assert np.array_equal(int8.encode_query(SENTENCES[:3]), int8.encode(SENTENCES[:3]))
-    assert isinstance(int8._claims, ClaimEncoder) and int8._claims.precision == "int8"
+    if int8.int8.workers >= 2:  # (one core: the passage encoder takes every claim anyway)
+        assert np.array_equal(int8.encode_query(SENTENCES[:3]), int8.encode(SENTENCES[:3]))
+        assert isinstance(int8._claims, ClaimEncoder) and int8._claims.precision == "int8"
     assert np.array_equal(int8.encode_query(SENTENCES), int8.encode(SENTENCES))
 
 
@@ -230,7 +229,7 @@ def test_reindex_keeps_the_workspace_s_precision_unless_asked(
     assert embedder.precision == "int8"
     monkeypatch.setenv(PRECISION_ENV, "fp32")
     embedder = TwoPrecisions()
-    assert config.keep_stored_precision(stored, [embedder]) == ["fp32, was int8"]
+    assert config.keep_stored_precision(stored, [embedder]) == ["st:fake-minilm at fp32, was int8"]
     assert embedder.precision == "fp32"
     monkeypatch.delenv(PRECISION_ENV)
     del stored[0]["precision"]  # a workspace from before precisions were recorded
@@ -254,3 +253,30 @@ def test_an_unusable_cache_folder_is_one_clear_line(
     message = str(caught.value)
     assert "cannot write the int8 ONNX export" in message and "WORKBENCH_CACHE" in message
     assert "\n" not in message
+
+
+def test_a_model_folder_that_cannot_be_read_is_not_blamed_on_the_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from workbench import quantized
+
+    def export(model_dir: Path, *args: object, **kwargs: object) -> None:
+        # What transformers raises for a folder without weights.
+        raise OSError(f"Error no file named model.safetensors found in directory {model_dir}.")
+
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(quantized, "_export", export)
+    model = tmp_path / "model"
+    model.mkdir()
+    with pytest.raises(WorkbenchError) as caught:
+        quantized.onnx_model(model, "int8")
+    assert "cannot export the model in" in str(caught.value)
+    assert "WORKBENCH_CACHE" not in str(caught.value)
+
+    def full(model_dir: Path, folder: Path, out: Path, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device", str(out))
+
+    monkeypatch.setattr(quantized, "_export", full)
+    with pytest.raises(WorkbenchError, match=r"cannot write the int8 ONNX export .*CACHE"):
+        quantized.onnx_model(model, "int8")
+    assert not list((tmp_path / "cache").rglob("*.onnx*"))  # no partial file left

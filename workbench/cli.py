@@ -228,6 +228,19 @@ def _loaded_or(loaded: list[Any] | None, names: list[str]) -> list[Any]:
     return config.load_embedders(names)
 
 
+def _can_create(root: Path) -> bool:
+    """Whether a workspace folder can be made at `root`: not a file, and the nearest folder
+    that exists is writable."""
+    import os
+
+    if root.exists() and not root.is_dir():
+        return False
+    parent = root
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return parent.is_dir() and os.access(parent, os.W_OK)
+
+
 def _new_workspace_models(workspace: Path | None, spec: str | None) -> list[Any] | None:
     """For a workspace this command is about to create: its models, loaded (dimensions and
     fingerprints) before anything is created, so that a model that cannot load, a bad
@@ -239,8 +252,8 @@ def _new_workspace_models(workspace: Path | None, spec: str | None) -> list[Any]
 
     requested_precision()  # a bad value fails here, whatever the models
     root = workspace if workspace is not None else default_workspace_path()
-    if (root / DB_NAME).exists():
-        return None
+    if (root / DB_NAME).exists() or not _can_create(root):
+        return None  # opening it says what is wrong, before the models' slow loading
     names = config.requested_names(spec) or config.requested_names(config.DEFAULT_MODELS) or []
     embedders = config.load_embedders(names)
     config.describe(embedders)

@@ -93,7 +93,7 @@ def use_workspace_precision(
 def keep_stored_precision(stored: list[dict[str, Any]], embedders: list[Embedder]) -> list[str]:
     """Give each model with an int8 form the precision the workspace recorded for it (fp32
     before precisions were recorded), unless $WORKBENCH_PRECISION asks for one; return what
-    re-embedding will change, for the command to say ("int8, was fp32")."""
+    re-embedding will change, for the command to say ("st:… at int8, was fp32")."""
     asked = requested_precision()
     recorded = {m["name"]: m.get("precision", "fp32") for m in stored}
     changes = []
@@ -104,7 +104,7 @@ def keep_stored_precision(stored: list[dict[str, Any]], embedders: list[Embedder
         if asked is None:
             embedder.precision = own  # type: ignore[attr-defined]
         elif asked != own:
-            changes.append(f"{asked}, was {own}")
+            changes.append(f"{canonical_ref(embedder.name)} at {asked}, was {own}")
     return changes
 
 

@@ -11,6 +11,7 @@ threads, one ONNX Runtime thread each.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -36,6 +37,8 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 CACHE_ENV = "WORKBENCH_CACHE"
+# Errors of a write that went wrong: the cache's fault, whatever file they name.
+_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def cache_root() -> Path:
@@ -94,8 +97,15 @@ def onnx_model(model_dir: Path, precision: str) -> Path:
     try:
         _export(model_dir, folder, partial, quantize=precision == "int8")
         partial.replace(path)
-    except OSError as exc:  # a full disk mid-export: nothing is left under the final name
-        raise WorkbenchError(f"{unwritable} ({exc.strerror or exc}): {advice}") from None
+    except OSError as exc:
+        # A full disk mid-export (nothing is left under the final name) is the cache's
+        # fault; a model folder that cannot be read (transformers raises OSError) is not.
+        inside = bool(exc.filename) and Path(str(exc.filename)).resolve().is_relative_to(
+            folder.resolve()
+        )
+        if inside or exc.errno in _WRITE_ERRORS:
+            raise WorkbenchError(f"{unwritable} ({exc.strerror or exc}): {advice}") from None
+        raise WorkbenchError(f"cannot export the model in {model_dir}: {exc}") from None
     finally:
         partial.unlink(missing_ok=True)
         (folder / f".fp32.{os.getpid()}.onnx").unlink(missing_ok=True)
