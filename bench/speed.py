@@ -701,9 +701,9 @@ def bench_match(
 ) -> dict:
     """`match` per claim at `n` passages: today's code (`rev`) and the working tree's on one
     fp32 workspace (whether their rankings agree), and the working tree's on the same
-    passages embedded with int8 MiniLM (the new default). Each is timed `repeat` times, the
-    runs taking turns; a claim's time is its fastest (two shared cores: a run that lost its
-    core to another process says nothing about the code)."""
+    passages embedded with int8 MiniLM (`WORKBENCH_PRECISION=int8`). Each is timed `repeat`
+    times, the runs taking turns; a claim's time is its fastest (two shared cores: a run that
+    lost its core to another process says nothing about the code)."""
     folders = {}
     built = {}
     for precision in precisions:
