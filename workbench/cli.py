@@ -254,8 +254,7 @@ def _new_workspace_models(workspace: Path | None, spec: str | None) -> list[Any]
     root = workspace if workspace is not None else default_workspace_path()
     if (root / DB_NAME).exists() or not _can_create(root):
         return None  # opening it says what is wrong, before the models' slow loading
-    names = config.requested_names(spec) or config.requested_names(config.DEFAULT_MODELS) or []
-    embedders = config.load_embedders(names)
+    embedders = config.load_embedders(config.new_model_names(spec))
     config.describe(embedders)
     return embedders
 

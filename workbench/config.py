@@ -25,12 +25,17 @@ def requested_names(spec: str | None) -> list[str] | None:
     return [canonical_ref(ref) for ref in parse_model_spec(spec)] if spec else None
 
 
+def new_model_names(spec: str | None = None) -> list[str]:
+    """The models of a new workspace: those asked for, else the default ones."""
+    return requested_names(spec) or requested_names(DEFAULT_MODELS) or []
+
+
 def model_names(workspace: Workspace, spec: str | None = None) -> list[str]:
     """The model names to use: the workspace's own, checked against an explicit request."""
     stored = workspace.get_meta("models")
     wanted = requested_names(spec)
     if stored is None:
-        return wanted or requested_names(DEFAULT_MODELS) or []
+        return new_model_names(spec)
     stored_names = [m["name"] for m in stored]
     if wanted is not None and wanted != stored_names:
         raise ModelMismatchError(
@@ -63,6 +68,20 @@ def describe(embedders: list[Embedder]) -> list[dict[str, Any]]:
     return described
 
 
+def _recorded_precisions(
+    stored: list[dict[str, Any]] | None, embedders: list[Embedder]
+) -> list[tuple[Embedder, str]]:
+    """Each model with an int8 form that the workspace holds vectors of, with the precision
+    they were made at (fp32 for a workspace from before precisions were recorded)."""
+    recorded = {m["name"]: m.get("precision", "fp32") for m in stored or []}
+    return [
+        (embedder, recorded[name])
+        for embedder in embedders
+        if (name := canonical_ref(embedder.name)) in recorded
+        and getattr(embedder, "quantizable", False)
+    ]
+
+
 def use_workspace_precision(
     workspace: Workspace, embedders: list[Embedder], *, env: bool = True
 ) -> None:
@@ -74,33 +93,24 @@ def use_workspace_precision(
     `env` False leaves $WORKBENCH_PRECISION unread: a Ray worker's environment is not the
     command's, which checked it already.
     """
-    stored = {m["name"]: m for m in workspace.get_meta("models") or []}
     asked = requested_precision() if env else None
-    for embedder in embedders:
-        entry = stored.get(canonical_ref(embedder.name))
-        if entry is None or not getattr(embedder, "quantizable", False):
-            continue
-        own = entry.get("precision", "fp32")
+    for embedder, own in _recorded_precisions(workspace.get_meta("models"), embedders):
         if asked is not None and asked != own:
             raise ModelMismatchError(
-                f"workspace {workspace.root} holds {own} vectors of '{entry['name']}', not "
-                f"{asked}: unset ${PRECISION_ENV}, or re-embed it with "
-                f"'{PRECISION_ENV}={asked} workbench reindex'"
+                f"workspace {workspace.root} holds {own} vectors of "
+                f"'{canonical_ref(embedder.name)}', not {asked}: unset ${PRECISION_ENV}, or "
+                f"re-embed it with '{PRECISION_ENV}={asked} workbench reindex'"
             )
         embedder.precision = own  # type: ignore[attr-defined]
 
 
 def keep_stored_precision(stored: list[dict[str, Any]], embedders: list[Embedder]) -> list[str]:
-    """Give each model with an int8 form the precision the workspace recorded for it (fp32
-    before precisions were recorded), unless $WORKBENCH_PRECISION asks for one; return what
+    """Give each model with an int8 form the precision the workspace recorded for it, unless
+    $WORKBENCH_PRECISION asks for one (`reindex` re-embeds at it: no refusal); return what
     re-embedding will change, for the command to say ("st:… at int8, was fp32")."""
     asked = requested_precision()
-    recorded = {m["name"]: m.get("precision", "fp32") for m in stored}
     changes = []
-    for embedder in embedders:
-        own = recorded.get(canonical_ref(embedder.name))
-        if own is None or not getattr(embedder, "quantizable", False):
-            continue
+    for embedder, own in _recorded_precisions(stored, embedders):
         if asked is None:
             embedder.precision = own  # type: ignore[attr-defined]
         elif asked != own:

@@ -101,7 +101,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self._precision = "fp32"
         self._int8 = None
-        # The fp32 ONNX claim encoder (None: not made yet; False: unavailable here).
+        # The claim encoder at this precision (None: not made yet; False: unavailable here).
         self._claims: Any = None
         if self.quantizable:
             self.precision = precision or requested_precision() or DEFAULT_PRECISION
