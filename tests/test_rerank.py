@@ -344,3 +344,34 @@ def test_bench_training_features_equal_the_features_search_computes(
                        if indexes.langs.get(h.passage_id) == "en"]  # fmt: skip
         assert x.shape == xs[i].shape
         assert np.allclose(x, xs[i], atol=1e-6), np.flatnonzero(~np.isclose(x, xs[i]).all(0))
+
+
+def test_bench_joins_train_and_dev_keeping_each_tweets_lists_vectors_and_qrels(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped English model is refitted on CLEF train + dev: both number their tweets from
+    0, so a join that merged ids would pair one tweet's lists with another's fact-checks."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    train = pytest.importorskip("train_reranker")
+
+    def part(name: str, queries: list, qrels: dict, lists: list, vectors: np.ndarray):
+        data = train.Set.__new__(train.Set)
+        data.name, data.queries, data.qrels, data.lists = name, queries, qrels, lists
+        data.ws = type("W", (), {"root": tmp_path})()
+        data.query_vectors = {"m": vectors}
+        return data
+
+    first = part("a", [("0", "one", "en"), ("1", "two", "en")], {"0": {"d1": 1}, "1": {"d2": 1}},
+                 [{"bm25": [(1, 1.0)]}, {"bm25": [(2, 1.0)]}], np.eye(2, 3))  # fmt: skip
+    second = part("b", [("0", "three", "en")], {"0": {"d3": 1}}, [{"bm25": [(3, 1.0)]}],
+                  np.full((1, 3), 7.0))  # fmt: skip
+    joined = train.Set.joined("a+b", first, second)
+    assert [q[0] for q in joined.queries] == ["a:0", "a:1", "b:0"]
+    assert joined.qrels == {"a:0": {"d1": 1}, "a:1": {"d2": 1}, "b:0": {"d3": 1}}
+    assert [row["bm25"][0][0] for row in joined.lists] == [1, 2, 3]
+    assert joined.query_vectors["m"].shape == (3, 3) and joined.query_vectors["m"][2, 0] == 7.0
+    assert first.queries[0][0] == "0" and len(first.lists) == 2  # the parts are unchanged
+    other = part("c", [], {}, [], np.zeros((0, 3)))
+    other.ws = type("W", (), {"root": tmp_path / "elsewhere"})()
+    with pytest.raises(ValueError, match="share their corpus"):
+        train.Set.joined("a+c", first, other)

