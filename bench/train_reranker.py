@@ -8,7 +8,9 @@ features, logistic regression over the fused top 30) and + the shipped re-ranker
 dev (300 scientific claims -> 5,183 abstracts), a domain none of it was trained on. The
 re-rankers are trained on CLEF train (English) and the French posts (French); the French rows
 are 4-fold cross-validated over posts (each fold's re-ranker and query adapter never saw its
-posts), the CLEF rows use re-rankers that never saw dev or test.
+posts); on CLEF, the "trained now" row's English model saw train only (its recipe was chosen on
+dev), and the shipped English model is that recipe refitted on train + dev (dev is then
+in-sample; test is never seen).
 
 The shipped recipe (see workbench/rerank.py): candidates are the fused top 20 plus every
 retriever's top 30; features add rare-word, character 4-gram and title/body overlaps, exact
@@ -24,8 +26,8 @@ from other lists is never read) and the fusion rows and the training fuse them. 
 rows are measured the way `workbench match` ranks: through `Retriever.search` (the trained
 model), and `retrieve.workspace_retriever` for the file in workbench/model ("match as
 shipped"), each checked against the training path's features (a warning on stderr when they
-disagree). `--write` saves workbench/model/reranker.{npz,json} (trained on CLEF train +
-French posts).
+disagree). `--write` saves workbench/model/reranker.{npz,json} (English refitted on CLEF
+train + dev, French on the French posts).
 """
 
 from __future__ import annotations

