@@ -135,6 +135,8 @@ def main() -> None:
         help="whole ingests of each arm, in mirrored order (one ingest varies by 10%% or more)",
     )  # fmt: skip
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     begun = time.perf_counter()
     eval_inputs.DATA = args.data
     result: dict[str, Any] = {"machine": {"cpus": os.cpu_count()}}

