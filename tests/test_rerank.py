@@ -375,3 +375,29 @@ def test_bench_joins_train_and_dev_keeping_each_tweets_lists_vectors_and_qrels(
     other.ws = type("W", (), {"root": tmp_path / "elsewhere"})()
     with pytest.raises(ValueError, match="share their corpus"):
         train.Set.joined("a+c", first, other)
+
+
+def test_bench_folds_keep_each_claims_posts_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cross-validation groups by claim: two posts about one claim in different folds would
+    let a fold learn the claim from one post and be scored on it through the other."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    train = pytest.importorskip("train_reranker")
+    data = train.Set.__new__(train.Set)
+    # Posts 0-2 share claim a; post 3 has claims b and c, so it links posts 4 (b) and 5 (c);
+    # post 6 has no relevant claim; posts 7-11 each have their own.
+    qrels = {"0": {"a": 1}, "1": {"a": 1}, "2": {"a": 1}, "3": {"b": 1, "c": 1}, "4": {"b": 1}}
+    qrels |= {"5": {"c": 1}, **{str(i): {f"own{i}": 1} for i in range(7, 12)}}
+    data.queries = [(str(i), f"post {i}", "fr") for i in range(12)]
+    data.qrels = qrels
+    rows = list(range(12))
+    folds = train.claim_folds(data, rows, 4)
+    assert sorted(i for fold in folds for i in fold) == rows  # every post once
+    fold_of = {i: k for k, fold in enumerate(folds) for i in fold}
+    assert fold_of[0] == fold_of[1] == fold_of[2]
+    assert fold_of[3] == fold_of[4] == fold_of[5]
+    assert all(folds) and len(folds) == 4
+    assert folds == train.claim_folds(data, rows, 4)  # the same folds every run
+    # A subset of the rows (the inner folds of a training split) is grouped the same way.
+    inner = train.claim_folds(data, [1, 2, 4, 5, 6, 7, 8, 9], 3)
+    inner_of = {i: k for k, fold in enumerate(inner) for i in fold}
+    assert inner_of[1] == inner_of[2] and sorted(inner_of) == [1, 2, 4, 5, 6, 7, 8, 9]
