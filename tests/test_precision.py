@@ -99,6 +99,87 @@ def test_unknown_precision_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         requested_precision()
 
 
+def _tiny_graph(tmp_path: Path) -> tuple[Path, np.ndarray, np.ndarray]:
+    """x @ w1 and x @ w2 (one input, two products, as Q and K share theirs), then (x @ w1) @ w3:
+    channel 3 of x runs 40 times larger than the rest."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(5)
+    w1, w2, w3 = (rng.normal(size=(16, 16)).astype(np.float32) for _ in range(3))
+    x = rng.normal(size=(1, 7, 16)).astype(np.float32)
+    x[..., 3] *= 40
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "w1"], ["a"], name="first"),
+            helper.make_node("MatMul", ["x", "w2"], ["b"], name="second"),
+            helper.make_node("MatMul", ["a", "w3"], ["c"], name="third"),
+            helper.make_node("Add", ["b", "c"], ["y"], name="sum"),
+        ],
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, None, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, None, 16])],
+        [numpy_helper.from_array(w, name) for w, name in ((w1, "w1"), (w2, "w2"), (w3, "w3"))],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "tiny.onnx"
+    onnx.save(model, str(path))
+    expected = (x @ w2 + (x @ w1) @ w3)[0]
+    return path, x, expected
+
+
+def test_outlier_channels_are_multiplied_apart_in_float(tmp_path: Path) -> None:
+    """The int8 export splits each weight product: the rewritten graph computes the same thing
+    in float, the largest input channels go to a product left in float, and the rest is int8
+    with a scale that no longer spans the outliers (closer to the float result than int8
+    over every channel: half the error or less)."""
+    import onnx
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from workbench.quantized import _input_peaks, _split_outliers
+
+    path, x, expected = _tiny_graph(tmp_path)
+
+    def run(model_path: Path) -> np.ndarray:
+        session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+        return session.run(None, {"x": x})[0][0]
+
+    graph = onnx.load(str(path))
+    w1 = onnx.numpy_helper.to_array(graph.graph.initializer[0])
+    peaks = _input_peaks(graph, [{"x": x[:, :4]}, {"x": x[:, 4:]}])  # two runs, one peak
+    assert sorted(peaks) == ["a", "x"]
+    assert np.allclose(peaks["x"], np.abs(x).max(axis=(0, 1)))
+    assert np.allclose(peaks["a"], np.abs(x @ w1).max(axis=(0, 1)), rtol=1e-5)
+    assert list(graph.graph.output[0].name) == list("y")  # the graph itself is left as it was
+
+    in_float = _split_outliers(graph, peaks, 1)
+    assert in_float == ["first_outliers", "second_outliers", "third_outliers"]
+    assert sum(n.op_type == "Gather" for n in graph.graph.node) == 2  # x's split is shared
+    channels = {t.name: t for t in graph.graph.initializer}["outliers_0_channels"]
+    assert onnx.numpy_helper.to_array(channels).tolist() == [3]
+    split = tmp_path / "split.onnx"
+    onnx.save(graph, str(split))
+    onnx.checker.check_model(str(split))
+    assert np.allclose(run(split), expected, rtol=1e-5, atol=1e-3)
+
+    def quantised(source: Path, exclude: list[str]) -> Path:
+        out = tmp_path / f"{source.stem}-int8.onnx"
+        quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul"], nodes_to_exclude=exclude)  # fmt: skip
+        return out
+
+    plain, kept = quantised(path, []), quantised(split, in_float)
+    ops = [n.op_type for n in onnx.load(str(kept)).graph.node]
+    assert ops.count("MatMulInteger") == 3 and ops.count("MatMul") == 3
+
+    def error(model_path: Path) -> float:
+        return float(np.abs(run(model_path) - expected).mean())
+
+    assert error(kept) < error(plain) / 2
+
+
 # ----- the real model (slow: exports and quantises MiniLM once, ~10 s) --------------------------
 
 SENTENCES = [
@@ -126,7 +207,9 @@ def minilm_pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
 def test_int8_vectors_stay_close_to_fp32(minilm_pair: tuple) -> None:
     int8, fp32 = minilm_pair
     cosines = (int8.encode(SENTENCES) * fp32.encode(SENTENCES)).sum(axis=1)
-    assert cosines.min() >= 0.98 and cosines.mean() >= 0.99
+    # Outlier channels in float (recipe 4): about 0.999; recipe 3 gave 0.997, int8 over every
+    # channel 0.994 (Climate-FEVER evidence).
+    assert cosines.min() >= 0.997 and cosines.mean() >= 0.998
 
 
 @pytest.mark.slow
