@@ -180,6 +180,46 @@ def test_outlier_channels_are_multiplied_apart_in_float(tmp_path: Path) -> None:
     assert error(kept) < error(plain) / 2
 
 
+@pytest.mark.parametrize(
+    "content",
+    [None, b"", b"\xff\xfe not json", b'{"texts": []}', b'{"about": "no texts"}',
+     b'{"texts": "one string"}', b'{"texts": ["a text", 3]}', b'[1, 2]'],
+)  # fmt: skip
+def test_missing_or_damaged_calibration_texts_are_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes | None
+) -> None:
+    """Checked before the export's seconds of work: a damaged package gives one line, not a
+    traceback after the export."""
+    from workbench import quantized
+
+    path = tmp_path / "int8-calibration.json"
+    if content is not None:
+        path.write_bytes(content)
+    monkeypatch.setattr(quantized, "CALIBRATION", path)
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    model = tmp_path / "org" / "model"
+    model.mkdir(parents=True)
+    exported: list[Path] = []
+
+    def export(model_dir: Path, folder: Path, out: Path, calibration: list | None) -> None:
+        exported.append(model_dir)
+        out.write_bytes(b"onnx")
+
+    monkeypatch.setattr(quantized, "_export", export)
+    with pytest.raises(WorkbenchError, match=r"calibration texts .* missing or damaged"):
+        quantized.onnx_model(model, "int8")
+    assert not exported
+    quantized.onnx_model(model, "fp32")  # the fp32 export needs no calibration
+    assert exported == [model]
+
+
+def test_packaged_calibration_texts_are_english_passages() -> None:
+    from workbench.quantized import calibration_texts
+
+    texts = calibration_texts()
+    assert len(texts) == 110 and all("\n" in t for t in texts)
+
+
 # ----- the real model (slow: exports and quantises MiniLM once, ~10 s) --------------------------
 
 SENTENCES = [
@@ -356,7 +396,7 @@ def test_a_model_folder_that_cannot_be_read_is_not_blamed_on_the_cache(
     assert "cannot export the model in" in str(caught.value)
     assert "WORKBENCH_CACHE" not in str(caught.value)
 
-    def full(model_dir: Path, folder: Path, out: Path, **kwargs: object) -> None:
+    def full(model_dir: Path, folder: Path, out: Path, *args: object) -> None:
         raise OSError(28, "No space left on device", str(out))
 
     monkeypatch.setattr(quantized, "_export", full)

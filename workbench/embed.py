@@ -26,8 +26,9 @@ DEFAULT_ST_MODEL = "all-MiniLM-L6-v2"
 # re-ranker) / test (bench/ingest_speed.py), within the 0.005 allowed. It is not the default:
 # int8 products run on different CPU instructions from one machine to another (VNNI, AVX2
 # with 16-bit saturation, ARM), so the vectors, their quality and the workspace's fingerprint
-# depend on the CPU; measured on one (AVX-512 VNNI) only. fp32 vectors agree across machines. $WORKBENCH_PRECISION=int8 picks int8 for a new workspace; a workspace keeps
-# the precision it was embedded with.
+# depend on the CPU; measured on one (AVX-512 VNNI) only. fp32 vectors agree across machines.
+# $WORKBENCH_PRECISION=int8 picks int8 for a new workspace; a workspace keeps the precision it
+# was embedded with.
 PRECISIONS = ("int8", "fp32")
 DEFAULT_PRECISION = "fp32"
 PRECISION_ENV = "WORKBENCH_PRECISION"

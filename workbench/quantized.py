@@ -64,19 +64,24 @@ def _key(model_dir: Path) -> str:
     weights = sorted(model_dir.glob("*.safetensors")) or sorted(model_dir.glob("*.bin"))
     stamp = [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in weights]
     tools = [version(name) for name in ("torch", "onnxruntime", "onnx")]
-    payload = json.dumps([str(model_dir.resolve()), stamp, RECIPE, tools])
+    # The calibration texts and the outlier count make the int8 file what it is, as the recipe
+    # does: a change to either without a new recipe number still makes a new file.
+    calibration = (
+        hashlib.sha256(CALIBRATION.read_bytes()).hexdigest() if CALIBRATION.exists() else ""
+    )
+    payload = json.dumps([str(model_dir.resolve()), stamp, RECIPE, OUTLIERS, calibration, tools])
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def int8_model(model_dir: Path) -> Path:
     """The int8 ONNX file of the sentence-transformers model in `model_dir`, exported and
-    quantised on first use (about 10 s) into `cache_root()`."""
+    quantised on first use (about 15 s) into `cache_root()`."""
     return onnx_model(model_dir, "int8")
 
 
 def onnx_model(model_dir: Path, precision: str) -> Path:
     """The model's ONNX file in `precision` ("int8": quantised; "fp32": the plain export),
-    made on first use (about 10 s) into `cache_root()`."""
+    made on first use (about 10 s; 15 for int8) into `cache_root()`."""
     model_dir = Path(model_dir)
     folder = cache_root() / "onnx" / f"{'-'.join(model_dir.parts[-2:])}-{_key(model_dir)}"
     name = FILE if precision == "int8" else FP32_FILE
@@ -96,13 +101,15 @@ def onnx_model(model_dir: Path, precision: str) -> Path:
     # Checked before the export's seconds of work, which would end in a failed write.
     if not os.access(folder, os.W_OK):
         raise WorkbenchError(f"{unwritable}: {advice}")
-    say(f"exporting {'-'.join(model_dir.parts[-2:])} to {precision} ONNX, once (about 10 s), "
-        f"into {folder}")  # fmt: skip
+    seconds = 15 if precision == "int8" else 10
+    texts = calibration_texts() if precision == "int8" else []  # checked before the export
+    label = "-".join(model_dir.parts[-2:])
+    say(f"exporting {label} to {precision} ONNX, once (about {seconds} s), into {folder}")
     # A file beside the final one, renamed into place: a second process exporting at the
     # same time, or one killed half-way, never leaves a partial file under the final name.
     partial = folder / f".{name}.{os.getpid()}"
     try:
-        _export(model_dir, folder, partial, quantize=precision == "int8")
+        _export(model_dir, folder, partial, texts if precision == "int8" else None)
         partial.replace(path)
     except OSError as exc:
         # A full disk mid-export (nothing is left under the final name) is the cache's
@@ -119,7 +126,26 @@ def onnx_model(model_dir: Path, precision: str) -> Path:
     return path
 
 
-def _export(model_dir: Path, folder: Path, out: Path, quantize: bool = True) -> None:
+def calibration_texts(path: Path | None = None) -> list[str]:
+    """The packaged calibration texts (`CALIBRATION`), or one clear error: a missing or damaged
+    file would otherwise end the export in a traceback, after its seconds of work."""
+    path = path or CALIBRATION
+    damaged = f"the int8 calibration texts {path} are missing or damaged: reinstall the workbench"
+    try:
+        texts = json.loads(path.read_text(encoding="utf-8"))["texts"]
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError):
+        raise WorkbenchError(damaged) from None
+    if (
+        not isinstance(texts, list)
+        or not texts
+        or not all(isinstance(t, str) and t.strip() for t in texts)
+    ):
+        raise WorkbenchError(damaged)
+    return texts
+
+
+def _export(model_dir: Path, folder: Path, out: Path, calibration: list[str] | None) -> None:
+    """The export into `out`; quantised to int8 with `calibration` texts, else fp32."""
     import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -162,11 +188,12 @@ def _export(model_dir: Path, folder: Path, out: Path, quantize: bool = True) -> 
             opset_version=17,
             dynamo=False,
         )
-    if not quantize:
+    if calibration is None:
         fp32.replace(out)
         return
     graph = onnx.load(str(fp32))
-    peaks = _input_peaks(graph, _calibration_feeds(model[0].tokenizer, model.max_seq_length))
+    feeds = _calibration_feeds(model[0].tokenizer, calibration, model.max_seq_length)
+    peaks = _input_peaks(graph, feeds)
     in_float = _split_outliers(graph, peaks, OUTLIERS)
     onnx.save(graph, str(fp32))
     # quantize_dynamic logs advice with logging.warning(), which would give the root logger
@@ -210,7 +237,12 @@ def _input_peaks(graph: Any, feeds: Iterable[dict[str, np.ndarray]]) -> dict[str
     probe.graph.output.extend(
         onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None) for name in names
     )
-    session = ort.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()  # as the encoders' sessions: no spinning threads after
+    options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = ort.InferenceSession(
+        probe.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
     peaks: dict[str, np.ndarray] = {}
     for feed in feeds:
         for name, value in zip(names, session.run(names, feed), strict=True):
@@ -219,9 +251,10 @@ def _input_peaks(graph: Any, feeds: Iterable[dict[str, np.ndarray]]) -> dict[str
     return peaks
 
 
-def _calibration_feeds(tokenizer: Any, max_length: int) -> Iterator[dict[str, np.ndarray]]:
-    """The packaged calibration texts, tokenised as the encoder does, one text per run."""
-    texts = json.loads(CALIBRATION.read_text(encoding="utf-8"))["texts"]
+def _calibration_feeds(
+    tokenizer: Any, texts: list[str], max_length: int
+) -> Iterator[dict[str, np.ndarray]]:
+    """The calibration texts, tokenised as the encoder does, one text per run."""
     encoded = tokenizer(texts, truncation="longest_first", max_length=max_length)
     for row in range(len(texts)):
         yield {
@@ -262,8 +295,10 @@ def _split_outliers(graph: Any, peaks: dict[str, np.ndarray], count: int) -> lis
             ])  # fmt: skip
             masked, gathered = f"{tag}_inliers", f"{tag}_values"
             nodes += [
-                helper.make_node("Mul", [x, f"{tag}_mask"], [masked], name=f"{tag}_mask"),
-                helper.make_node("Gather", [x, f"{tag}_channels"], [gathered], axis=-1),
+                helper.make_node("Mul", [x, f"{tag}_mask"], [masked], name=f"{tag}_masking"),
+                helper.make_node(
+                    "Gather", [x, f"{tag}_channels"], [gathered], name=f"{tag}_gather", axis=-1
+                ),
             ]
             split[x] = (masked, gathered, channels)
         inliers, values, channels = split[x]
@@ -278,6 +313,11 @@ def _split_outliers(graph: Any, peaks: dict[str, np.ndarray], count: int) -> lis
             helper.make_node("Add", [f"{y}_inliers", f"{y}_outliers"], [y], name=f"{name}_sum"),
         ]
         in_float.append(name)
+    # The new names must not meet the graph's own (a clash would rewire it silently).
+    names = [n.name for n in nodes if n.name]
+    tensors = [t.name for t in graph.graph.initializer] + [o for n in nodes for o in n.output]
+    if len(set(names)) != len(names) or len(set(tensors)) != len(tensors):
+        raise WorkbenchError("cannot quantise this model: its names clash with the int8 split")
     del graph.graph.node[:]
     graph.graph.node.extend(nodes)
     return in_float
