@@ -8,6 +8,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from retrieval import MINILM, USE, load_clef  # noqa: E402
 
-from workbench import config  # noqa: E402
+from workbench import config, quantized  # noqa: E402
 from workbench.embed import Embedder, canonical_ref  # noqa: E402
 from workbench.index import dense, store  # noqa: E402
 from workbench.index.lexical import LexicalIndex, tokenize  # noqa: E402
@@ -670,10 +671,10 @@ def probe_match(tree: Path, workspace: Path, profile: Path | None = None) -> dic
     script = _MATCH_PROBE.format(
         tree=str(tree), workspace=str(workspace), k=MATCH_K, profile=str(profile or "")
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=tree
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tree)
+    if done.returncode:  # its own error, not the probe script's source
+        raise SystemExit(f"match probe of {tree} on {workspace} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def baseline_tree(workdir: Path, rev: str = "HEAD") -> Path:
@@ -709,9 +710,21 @@ def bench_match(
     for precision in precisions:
         suffix = "" if precision == "fp32" else f"-{precision}"
         folder = ROOT / f"bench/out/ws-match-{n}{suffix}"
+        # An int8 workspace is only as good as the int8 recipe that embedded it: a workspace
+        # from another recipe (which the workbench refuses) is built again.
+        stamp, recipe = folder / "bench-recipe.json", json.dumps({"int8": quantized.RECIPE})
+        built_here = (folder / "workbench.db").exists()
+        if (
+            built_here
+            and precision == "int8"
+            and (not stamp.exists() or stamp.read_text() != recipe)
+        ):
+            print(f"match: {folder.name} is from another int8 recipe", file=sys.stderr)
+            shutil.rmtree(folder)
         if not (folder / "workbench.db").exists():
             print(f"match: building {folder}", file=sys.stderr)
             built[precision] = build_match_workspace(folder, n, _match_embedders(precision))
+            stamp.write_text(recipe)
         folders[precision] = folder
     today = baseline_tree(workdir, rev)
     plan = {"today": (today, folders["fp32"]), "now": (ROOT, folders["fp32"])}
