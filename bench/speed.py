@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import hashlib
 import json
 import math
 import os
@@ -712,7 +713,9 @@ def bench_match(
         folder = ROOT / f"bench/out/ws-match-{n}{suffix}"
         # An int8 workspace is only as good as the int8 recipe that embedded it: a workspace
         # from another recipe (which the workbench refuses) is built again.
-        stamp, recipe = folder / "bench-recipe.json", json.dumps({"int8": quantized.RECIPE})
+        calibration = hashlib.sha256(quantized.CALIBRATION.read_bytes()).hexdigest()
+        stamp = folder / "bench-recipe.json"
+        recipe = json.dumps({"int8": [quantized.RECIPE, quantized.OUTLIERS, calibration]})
         built_here = (folder / "workbench.db").exists()
         if (
             built_here

@@ -180,6 +180,45 @@ def test_outlier_channels_are_multiplied_apart_in_float(tmp_path: Path) -> None:
     assert error(kept) < error(plain) / 2
 
 
+def test_a_fusion_that_fails_or_changes_the_vectors_keeps_the_plain_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """ONNX Runtime's optimiser is no stable interface: whatever it does wrong, the claims'
+    fp32 file stays the plain export, which is only slower."""
+    import onnx
+    from onnxruntime.transformers import optimizer
+
+    from workbench import quantized
+
+    path, x, _ = _tiny_graph(tmp_path)
+    plain = path.read_bytes()
+    config = type("Config", (), {"num_attention_heads": 2, "hidden_size": 16})()
+
+    def fails(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no pattern")
+
+    monkeypatch.setattr(optimizer, "optimize_model", fails)
+    quantized._fuse(path, config, {"x": x})
+    assert path.read_bytes() == plain
+    assert "keeping it unfused" in capsys.readouterr().err
+
+    def other_vectors(*args: object, **kwargs: object) -> object:
+        graph = onnx.load(str(path))
+        graph.graph.initializer[0].float_data[:] = [0.0] * 256  # w1 zeroed
+        graph.graph.initializer[0].ClearField("raw_data")
+        return type("Fused", (), {"model": graph})()
+
+    monkeypatch.setattr(optimizer, "optimize_model", other_vectors)
+    quantized._fuse(path, config, {"x": x})
+    assert path.read_bytes() == plain
+    assert "other vectors" in capsys.readouterr().err
+
+    same = lambda *args, **kwargs: type("Fused", (), {"model": onnx.load(str(path))})()  # noqa: E731
+    monkeypatch.setattr(optimizer, "optimize_model", same)
+    quantized._fuse(path, config, {"x": x})  # a graph with the same vectors is written
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize(
     "content",
     [None, b"", b"\xff\xfe not json", b'{"texts": []}', b'{"about": "no texts"}',

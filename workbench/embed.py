@@ -189,8 +189,8 @@ class SentenceTransformerEmbedder:
         """`encode` for claims being matched, through the default model's claim encoder
         (`ClaimEncoder`: one text at a time on two threads) when ONNX Runtime can run it, else
         `encode`. At fp32 it runs the fp32 ONNX export, its attention fused by ONNX Runtime
-        (the same vectors as torch within 2e-7; 11-14 ms a tweet on two cores against 25 alone
-        or 28 in a batch with torch); at int8,
+        (the same vectors as torch within 2e-7; about 11 ms a tweet on two cores, 13 unfused,
+        against 25 alone or 28 in a batch with torch); at int8,
         the int8 file the passages were embedded with (the same vectors), for fewer claims
         than twice its passage encoder's workers, which would run them on one thread (8.9 ms
         a tweet against 12.6). Made once on first use. Passages (ingest) and the model's
