@@ -240,7 +240,7 @@ def test_missing_or_damaged_calibration_texts_are_one_clear_line(
     model.mkdir(parents=True)
     exported: list[Path] = []
 
-    def export(model_dir: Path, folder: Path, out: Path, calibration: list | None) -> None:
+    def export(model_dir: Path, out: Path, calibration: list | None) -> None:
         exported.append(model_dir)
         out.write_bytes(b"onnx")
 
@@ -250,6 +250,44 @@ def test_missing_or_damaged_calibration_texts_are_one_clear_line(
     assert not exported
     quantized.onnx_model(model, "fp32")  # the fp32 export needs no calibration
     assert exported == [model]
+
+
+def test_two_threads_exporting_at_once_never_share_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claims' encoder and the passages' can export in two threads of one process: each
+    export writes files of its own, renamed into place."""
+    import threading
+
+    from workbench import quantized
+
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))
+    model = tmp_path / "org" / "model"
+    model.mkdir(parents=True)
+    both_in = threading.Barrier(2, timeout=10)
+    written: list[Path] = []
+
+    def export(model_dir: Path, out: Path, calibration: list | None) -> None:
+        out.write_bytes(b"onnx")
+        written.append(out)
+        both_in.wait()  # both exports are half-way at once
+
+    monkeypatch.setattr(quantized, "_export", export)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            quantized.onnx_model(model, "fp32")
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(set(written)) == 2
+    assert [p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()] == ["model-fp32.onnx"]
 
 
 def test_packaged_calibration_texts_are_english_passages() -> None:
@@ -441,7 +479,7 @@ def test_a_model_folder_that_cannot_be_read_is_not_blamed_on_the_cache(
     assert "cannot export the model in" in str(caught.value)
     assert "WORKBENCH_CACHE" not in str(caught.value)
 
-    def full(model_dir: Path, folder: Path, out: Path, *args: object) -> None:
+    def full(model_dir: Path, out: Path, *args: object) -> None:
         raise OSError(28, "No space left on device", str(out))
 
     monkeypatch.setattr(quantized, "_export", full)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -40,6 +41,7 @@ FP32_RECIPE = 2
 # with 16; recipe 3 gave 0.9971.
 OUTLIERS = 8
 CALIBRATION = Path(__file__).parent / "model" / "int8-calibration.json"
+_CALLS = itertools.count()  # numbers each export of this process (its files' names)
 FILE = "model-int8.onnx"
 FP32_FILE = "model-fp32.onnx"  # the same export, not quantised: the claims' encoder
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -111,9 +113,11 @@ def onnx_model(model_dir: Path, precision: str) -> Path:
     say(f"exporting {label} to {precision} ONNX, once (about 15 s), into {folder}")
     # A file beside the final one, renamed into place: a second process exporting at the
     # same time, or one killed half-way, never leaves a partial file under the final name.
-    partial = folder / f".{name}.{os.getpid()}"
+    # Its name is unique to this call, so that two threads of one process exporting at once
+    # (the claims' and the passages' files) never write into each other's.
+    partial = folder / f".{name}.{os.getpid()}.{next(_CALLS)}"
     try:
-        _export(model_dir, folder, partial, texts if precision == "int8" else None)
+        _export(model_dir, partial, texts if precision == "int8" else None)
         partial.replace(path)
     except OSError as exc:
         # A full disk mid-export (nothing is left under the final name) is the cache's
@@ -126,7 +130,7 @@ def onnx_model(model_dir: Path, precision: str) -> Path:
         raise WorkbenchError(f"cannot export the model in {model_dir}: {exc}") from None
     finally:
         partial.unlink(missing_ok=True)
-        (folder / f".fp32.{os.getpid()}.onnx").unlink(missing_ok=True)
+        partial.with_name(partial.name + ".fp32.onnx").unlink(missing_ok=True)
     return path
 
 
@@ -148,7 +152,7 @@ def calibration_texts(path: Path | None = None) -> list[str]:
     return texts
 
 
-def _export(model_dir: Path, folder: Path, out: Path, calibration: list[str] | None) -> None:
+def _export(model_dir: Path, out: Path, calibration: list[str] | None) -> None:
     """The export into `out`; quantised to int8 with `calibration` texts, else fp32."""
     import onnx
     import torch
@@ -182,7 +186,7 @@ def _export(model_dir: Path, folder: Path, out: Path, calibration: list[str] | N
 
     example = model[0].tokenizer(["an example", "a second example text"], padding=True,
                                  return_tensors="pt")  # fmt: skip
-    fp32 = folder / f".fp32.{os.getpid()}.onnx"
+    fp32 = out.with_name(out.name + ".fp32.onnx")  # the plain export, beside `out`
     axes = {name: {0: "batch", 1: "tokens"} for name in INPUTS}
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")  # the tracer's notes on shapes, meant for developers
