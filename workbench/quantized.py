@@ -13,6 +13,7 @@ compute. Batches go to a few worker threads, one ONNX Runtime thread each.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import itertools
@@ -68,16 +69,19 @@ def _key(model_dir: Path) -> str:
     weights = sorted(model_dir.glob("*.safetensors")) or sorted(model_dir.glob("*.bin"))
     stamp = [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in weights]
     tools = [version(name) for name in ("torch", "onnxruntime", "onnx")]
-    # The calibration texts and the outlier count make the int8 file what it is, as the recipe
-    # does: a change to either without a new recipe number still makes a new file.
+    payload = json.dumps([str(model_dir.resolve()), stamp, FP32_RECIPE, int8_recipe(), tools])
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def int8_recipe() -> list:
+    """What makes the int8 file what it is besides the weights and the tools: the recipe
+    number, the outlier count and the calibration texts (a change to either of the last two
+    without a new recipe number still makes a new file)."""
     try:
         calibration = hashlib.sha256(CALIBRATION.read_bytes()).hexdigest()
     except OSError:  # reported by `calibration_texts`, before an int8 export
         calibration = ""
-    payload = json.dumps(
-        [str(model_dir.resolve()), stamp, RECIPE, FP32_RECIPE, OUTLIERS, calibration, tools]
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return [RECIPE, OUTLIERS, calibration]
 
 
 def int8_model(model_dir: Path) -> Path:
@@ -108,7 +112,8 @@ def onnx_model(model_dir: Path, precision: str) -> Path:
     # Checked before the export's seconds of work, which would end in a failed write.
     if not os.access(folder, os.W_OK):
         raise WorkbenchError(f"{unwritable}: {advice}")
-    texts = calibration_texts() if precision == "int8" else []  # checked before the export
+    # Checked before the export's seconds of work, as the folder is.
+    calibration = calibration_texts() if precision == "int8" else None
     label = "-".join(model_dir.parts[-2:])
     say(f"exporting {label} to {precision} ONNX, once (about 15 s), into {folder}")
     # A file beside the final one, renamed into place: a second process exporting at the
@@ -117,7 +122,7 @@ def onnx_model(model_dir: Path, precision: str) -> Path:
     # (the claims' and the passages' files) never write into each other's.
     partial = folder / f".{name}.{os.getpid()}.{next(_CALLS)}"
     try:
-        _export(model_dir, partial, texts if precision == "int8" else None)
+        _export(model_dir, partial, calibration)
         partial.replace(path)
     except OSError as exc:
         # A full disk mid-export (nothing is left under the final name) is the cache's
@@ -209,12 +214,7 @@ def _export(model_dir: Path, out: Path, calibration: list[str] | None) -> None:
     peaks = _input_peaks(graph, feeds)
     in_float = _split_outliers(graph, peaks, OUTLIERS)
     onnx.save(graph, str(fp32))
-    # quantize_dynamic logs advice with logging.warning(), which would give the root logger
-    # a handler for good (and then print every library's debug lines): a silent one while
-    # it runs.
-    silent = logging.NullHandler()
-    logging.getLogger().addHandler(silent)
-    try:
+    with _quiet_root_logger():
         quantize_dynamic(
             str(fp32),
             str(out),
@@ -224,8 +224,32 @@ def _export(model_dir: Path, out: Path, calibration: list[str] | None) -> None:
             nodes_to_exclude=in_float,
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
+
+
+@contextlib.contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """ONNX Runtime's quantiser and optimiser log with logging.warning(), which would give the
+    root logger a handler for good (and then print every library's debug lines): a silent
+    one while they run."""
+    silent = logging.NullHandler()
+    logging.getLogger().addHandler(silent)
+    try:
+        yield
     finally:
         logging.getLogger().removeHandler(silent)
+
+
+def _session_options(threads: int) -> Any:
+    """ONNX Runtime options for one text per run on `threads` threads, which do not spin after
+    a run: they would take the core the next model needs (USE-m3's BLAS right after, on two
+    cores)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
 
 
 def _fuse(path: Path, config: Any, example: dict[str, np.ndarray]) -> None:
@@ -244,23 +268,19 @@ def _fuse(path: Path, config: Any, example: dict[str, np.ndarray]) -> None:
 
     heads = int(getattr(config, "num_attention_heads", 0) or 0)
     hidden = int(getattr(config, "hidden_size", 0) or 0)
-    # The optimiser logs each fusion with logging.warning(): silenced as for quantize_dynamic.
-    silent = logging.NullHandler()
-    logging.getLogger().addHandler(silent)
     try:
         from onnxruntime.transformers import optimizer
 
-        fused = optimizer.optimize_model(
-            str(path), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1
-        )
+        with _quiet_root_logger():
+            fused = optimizer.optimize_model(
+                str(path), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1
+            )
         graph = fused.model.SerializeToString()
         if np.abs(vectors(graph) - vectors(path)).max() > 1e-4:
             raise ValueError("the fused graph gives other vectors")
     except Exception as exc:  # any failure leaves the plain export, which works
         say(f"ONNX Runtime could not fuse the exported model ({exc}); keeping it unfused")
         return
-    finally:
-        logging.getLogger().removeHandler(silent)
     path.write_bytes(graph)
 
 
@@ -286,9 +306,7 @@ def _input_peaks(graph: Any, feeds: Iterable[dict[str, np.ndarray]]) -> dict[str
     probe.graph.output.extend(
         onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None) for name in names
     )
-    options = ort.SessionOptions()  # as the encoders' sessions: no spinning threads after
-    options.intra_op_num_threads = min(2, os.cpu_count() or 1)
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options = _session_options(min(2, os.cpu_count() or 1))  # as the encoders' sessions
     session = ort.InferenceSession(
         probe.SerializeToString(), options, providers=["CPUExecutionProvider"]
     )
@@ -396,15 +414,11 @@ class Int8Encoder:
         from transformers import AutoTokenizer
 
         model_dir = Path(model_dir)
-        options = ort.SessionOptions()
         # One text per run: threads come from the workers (`threads` for one text at a time).
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        # Threads that spin after a run would take the core the next model needs (USE-m3's
-        # BLAS right after, on two cores).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
-            str(onnx_model(model_dir, self.precision)), options, providers=["CPUExecutionProvider"]
+            str(onnx_model(model_dir, self.precision)),
+            _session_options(threads),
+            providers=["CPUExecutionProvider"],
         )
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
         config = model_dir / "sentence_bert_config.json"
